@@ -1,0 +1,51 @@
+import type { NodeAPI, NodeDef } from 'node-red';
+import { Connection } from './lib/connection';
+import type { ConnectionConfig, ConnectionCredentials } from './lib/connection-settings';
+import type { CompletionApiNode } from './lib/completion-api-node';
+import { scrubText } from './lib/scrub';
+
+type CompletionApiDef = NodeDef & ConnectionConfig;
+
+const MODEL_LIST_TIMEOUT_MS = 15_000;
+
+export = function register(RED: NodeAPI): void {
+  function CompletionApi(this: CompletionApiNode, config: CompletionApiDef) {
+    RED.nodes.createNode(this, config);
+    try {
+      this.connection = Connection.fromConfig(config, this.credentials as ConnectionCredentials);
+    } catch (error) {
+      this.connectionError = (error as Error).message;
+    }
+    this.on('close', (_removed: boolean, done: () => void) => {
+      this.connection?.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('completion-api', CompletionApi as unknown as Parameters<NodeAPI['nodes']['registerType']>[1], {
+    credentials: {
+      apiKey: { type: 'password' },
+      organization: { type: 'text' },
+      project: { type: 'text' },
+    },
+  });
+
+  // The editor's model list: asks the deployed connection's server, with its key,
+  // so the key itself never reaches the browser.
+  RED.httpAdmin.get('/completion-api/:id/models', RED.auth.needsPermission('completion-api.read'), (req, res) => {
+    const node = RED.nodes.getNode(String(req.params.id)) as CompletionApiNode | null;
+    if (!node || node.type !== 'completion-api') {
+      res.status(404).json({ error: 'deploy the connection to list its models' });
+      return;
+    }
+    if (!node.connection) {
+      res.status(400).json({ error: node.connectionError ?? 'the connection is not configured' });
+      return;
+    }
+    const connection = node.connection;
+    connection
+      .listModels(AbortSignal.timeout(MODEL_LIST_TIMEOUT_MS))
+      .then((models) => res.json({ models }))
+      .catch((error: Error) => res.status(502).json({ error: scrubText(error.message, connection.secrets) }));
+  });
+};

@@ -1,0 +1,148 @@
+import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
+import type { CompletionApiNode } from './lib/completion-api-node';
+import { mergeRequest } from './lib/build-request';
+import { callCompletion, type CompletionResponse } from './lib/call-completion';
+import { CompletionError } from './lib/errors';
+import { editorDefaults, type EditorRequestFields } from './lib/request-defaults';
+import { chunkMessage, resultMessages, tokensUsed, RESULT_FORMATS, type Message, type MessageSource, type ResultFormat } from './lib/result-messages';
+import { scrubText, scrubValue } from './lib/scrub';
+import { describeProblems, validateRequest } from './lib/validate';
+import { toCompletionError } from './lib/to-completion-error';
+
+interface CreateCompletionDef extends NodeDef, EditorRequestFields {
+  api: string;
+  prompt?: string;
+  promptType?: string;
+  resultFormat?: string;
+}
+
+type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
+type Done = (err?: Error) => void;
+
+const STATUS_TEXT_MAX = 60;
+
+export = function register(RED: NodeAPI): void {
+  function CreateCompletion(this: Node, config: CreateCompletionDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const defaults = editorDefaults(config);
+    const format: ResultFormat = (RESULT_FORMATS as readonly string[]).includes(config.resultFormat ?? '')
+      ? (config.resultFormat as ResultFormat)
+      : 'raw';
+    const promptType = config.promptType || 'str';
+    const inFlight = new Set<AbortController>();
+    const settling = new Set<Promise<void>>();
+    let waiting = 0;
+    let closed = false;
+
+    const t = (key: string, values?: Record<string, string | number>) => RED._(`create-completion.${key}`, values);
+    const status = (fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey', shape: 'dot' | 'ring', text: string) => {
+      if (!closed) node.status({ fill, shape, text: text.length > STATUS_TEXT_MAX ? `${text.slice(0, STATUS_TEXT_MAX - 1)}…` : text });
+    };
+
+    const connectionNode = () => RED.nodes.getNode(config.api) as CompletionApiNode | null;
+
+    /** The dialog's prompt for this message: a typed input (msg, flow, env, JSON...) evaluated per message. */
+    const editorPrompt = (msg: NodeMessageInFlow): Promise<unknown> => {
+      if (promptType === 'str') return Promise.resolve(config.prompt ? config.prompt : undefined);
+      return new Promise((resolve, reject) => {
+        RED.util.evaluateNodeProperty(config.prompt ?? '', promptType, node, msg, (err: Error | null, value: unknown) =>
+          err ? reject(new CompletionError('INVALID_REQUEST', `prompt: ${err.message}`, { fields: [{ field: 'prompt', reason: err.message }] })) : resolve(value),
+        );
+      });
+    };
+
+    async function handle(msg: NodeMessageInFlow, send: Send): Promise<void> {
+      const api = connectionNode();
+      if (!api) throw new CompletionError('NO_CONNECTION', t('errors.noConnection'));
+      if (!api.connection) throw new CompletionError('NO_CONNECTION', t('errors.badConnection', { reason: api.connectionError ?? '' }));
+      const connection = api.connection;
+
+      const params = { ...defaults.params };
+      const prompt = await editorPrompt(msg);
+      if (prompt !== undefined && prompt !== '') params.prompt = prompt;
+      const { request, problems } = mergeRequest(params, msg.payload);
+      problems.unshift(...defaults.problems);
+      problems.push(...validateRequest(request));
+      if (problems.length > 0) {
+        status('red', 'ring', t('status.invalid', { fields: problems.map((p) => p.field).join(', ') }));
+        throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(problems)}`, { fields: problems });
+      }
+
+      const controller = new AbortController();
+      inFlight.add(controller);
+      const source: MessageSource = {
+        sequenceId: RED.util.generateId(),
+        copy: () => {
+          const { payload: _payload, ...rest } = msg;
+          return RED.util.cloneMessage(rest) as Message;
+        },
+      };
+      const emit = (message: Message) => {
+        if (!closed) send([scrubValue(message, connection.secrets) as NodeMessage, null]);
+      };
+      let chunks = 0;
+      let queuedHere = false;
+      const leaveQueue = () => {
+        if (queuedHere) waiting--;
+        queuedHere = false;
+      };
+      try {
+        if (connection.limiter.inFlight >= connection.settings.maxInFlight || connection.limiter.queued > 0) {
+          queuedHere = true;
+          waiting++;
+          status('yellow', 'ring', t('status.queued', { count: waiting }));
+        }
+        const response: CompletionResponse = await connection.limiter.run(controller.signal, () => {
+          leaveQueue();
+          status('blue', 'dot', t('status.requesting'));
+          return callCompletion(connection.transport, connection.settings, request, controller.signal, {
+            onRetry: (retry, reason) => status('yellow', 'ring', t('status.retrying', { attempt: retry, reason })),
+            onEvent: (chunk, index, code) => {
+              chunks = index + 1;
+              emit(chunkMessage(format, chunk, index, code, source));
+              if (index % 16 === 0) status('blue', 'dot', t('status.streaming', { count: chunks }));
+            },
+          });
+        });
+        for (const message of resultMessages(format, response, source, response.events > 0 ? chunks : undefined)) emit(message);
+        if (!closed) send([null, msg]);
+        const tokens = tokensUsed(response.body);
+        const code = String(response.status);
+        const ok = response.status >= 200 && response.status < 300;
+        status(ok ? 'green' : 'yellow', 'dot', tokens === undefined ? t('status.doneNoUsage', { status: code }) : t('status.done', { status: code, tokens }));
+      } finally {
+        leaveQueue();
+        inFlight.delete(controller);
+      }
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      const settled = handle(msg, send).then(
+        () => done(),
+        (error: unknown) => {
+          const failure = toCompletionError(error);
+          const secrets = connectionNode()?.connection?.secrets ?? [];
+          failure.message = scrubText(failure.message, secrets);
+          if (failure.cause.body !== undefined) failure.cause.body = scrubValue(failure.cause.body, secrets);
+          if (failure.code !== 'INVALID_REQUEST') status('red', 'ring', t('status.failed', { reason: failure.message }));
+          done(failure);
+        },
+      );
+      settling.add(settled);
+      void settled.finally(() => settling.delete(settled));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      const reason = new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
+      for (const controller of inFlight) controller.abort(reason);
+      Promise.allSettled([...settling]).then(() => {
+        node.status({});
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('create-completion', CreateCompletion);
+};

@@ -1,0 +1,238 @@
+import { CompletionError, httpError } from './errors';
+import { consumeBody, readBody } from './read-body';
+import { retryDelayMs, shouldRetryStatus } from './retry-policy';
+import { SseDecoder } from './sse';
+import { StreamAssembler } from './assemble-stream';
+import type { ConnectionSettings } from './connection-settings';
+import type { OpenResponse, ResponseHeaders, Transport } from './transport';
+
+/** What one completion call came back with, after any retries. */
+export interface CompletionResponse {
+  status: number;
+  headers: ResponseHeaders;
+  /** The parsed JSON body (the assembled one for a stream); the text when a non-2xx body is not JSON. */
+  body: unknown;
+  /** Events delivered through `onEvent`; 0 when the answer was not streamed. */
+  events: number;
+  attempts: number;
+}
+
+export interface CallHooks {
+  /** A retry is about to wait `delayMs`; `reason` says what failed. */
+  onRetry?(retry: number, reason: string, delayMs: number): void;
+  /** One streamed event, parsed, as soon as it arrived. */
+  onEvent?(chunk: Record<string, unknown>, index: number, status: number): void;
+}
+
+type Settings = Pick<ConnectionSettings, 'timeoutMs' | 'maxRetries' | 'maxRetryWaitMs' | 'maxResponseBytes'>;
+
+/** Thrown inside an attempt when another try may succeed. */
+class Retryable extends Error {
+  constructor(readonly reason: string, readonly headers: ResponseHeaders, readonly failure: CompletionError | (() => CompletionResponse)) {
+    super(reason);
+  }
+}
+
+/**
+ * POSTs a completion request and returns the server's answer. Retries (one policy,
+ * retry-policy.ts) cover connection errors and retryable statuses, and a stream only
+ * until its first event has been delivered: after that the flow has seen output.
+ */
+export async function callCompletion(
+  transport: Transport,
+  settings: Settings,
+  request: Record<string, unknown>,
+  signal: AbortSignal,
+  hooks: CallHooks = {},
+): Promise<CompletionResponse> {
+  const body = JSON.stringify(request);
+  const stream = request.stream === true;
+  for (let attempt = 1; ; attempt++) {
+    const canRetry = attempt <= settings.maxRetries;
+    try {
+      return await attemptOnce(transport, settings, body, stream, signal, hooks, attempt, canRetry);
+    } catch (error) {
+      if (!(error instanceof Retryable)) throw error;
+      if (!canRetry) {
+        if (typeof error.failure === 'function') return error.failure();
+        error.failure.cause.attempts = attempt;
+        throw error.failure;
+      }
+      const delay = retryDelayMs(attempt, error.headers, settings.maxRetryWaitMs);
+      hooks.onRetry?.(attempt, error.reason, delay);
+      await sleep(delay, signal);
+    }
+  }
+}
+
+async function attemptOnce(
+  transport: Transport,
+  settings: Settings,
+  body: string,
+  stream: boolean,
+  parent: AbortSignal,
+  hooks: CallHooks,
+  attempt: number,
+  canRetry: boolean,
+): Promise<CompletionResponse> {
+  const controller = new AbortController();
+  const onParentAbort = () => controller.abort(parent.reason);
+  parent.addEventListener('abort', onParentAbort, { once: true });
+  const headerTimer = setTimeout(
+    () => controller.abort(new CompletionError('TIMEOUT', `no response within ${settings.timeoutMs / 1000} s`)),
+    settings.timeoutMs,
+  );
+  const limits = { maxBytes: settings.maxResponseBytes, idleMs: settings.timeoutMs };
+  try {
+    let response: OpenResponse;
+    try {
+      response = await transport.open('/completions', body, stream, controller.signal);
+    } catch (error) {
+      throw retryableFailure(error as CompletionError, {}, parent);
+    } finally {
+      clearTimeout(headerTimer);
+    }
+    const { status, headers } = response;
+    const ok = status >= 200 && status < 300;
+
+    if (!ok || !stream || !isEventStream(headers)) {
+      let raw: Buffer;
+      try {
+        raw = await readBody(response.body, limits, controller.signal);
+      } catch (error) {
+        throw retryableFailure(error as CompletionError, headers, parent);
+      }
+      const parsed = parseBody(raw, ok, status);
+      const result: CompletionResponse = { status, headers, body: parsed, events: 0, attempts: attempt };
+      if (!ok && shouldRetryStatus(status, headers)) {
+        throw new Retryable(`HTTP ${status}`, headers, () => result);
+      }
+      return result;
+    }
+
+    return await readEventStream(response, limits, controller.signal, hooks, attempt, canRetry, parent);
+  } finally {
+    clearTimeout(headerTimer);
+    parent.removeEventListener('abort', onParentAbort);
+  }
+}
+
+/** A failure before any output reached the flow: worth another try unless the flow stopped. */
+function retryableFailure(error: CompletionError, headers: ResponseHeaders, parent: AbortSignal): Error {
+  if (parent.aborted || error.code === 'ABORTED' || error.code === 'RESPONSE_TOO_LARGE') return error;
+  if (error.code !== 'NETWORK_ERROR' && error.code !== 'TIMEOUT') return error;
+  const reason = error.code === 'TIMEOUT' ? 'timeout' : String(error.cause.code ?? 'connection error');
+  return new Retryable(reason, headers, error);
+}
+
+function isEventStream(headers: ResponseHeaders): boolean {
+  const type = headers['content-type'];
+  return String(Array.isArray(type) ? type[0] : type ?? '').toLowerCase().includes('text/event-stream');
+}
+
+function parseBody(raw: Buffer, ok: boolean, status: number): unknown {
+  const text = raw.toString('utf8');
+  if (text === '' && !ok) return '';
+  try {
+    return JSON.parse(text);
+  } catch {
+    if (!ok) return text;
+    throw new CompletionError('BAD_RESPONSE', `HTTP ${status} with a body that is not JSON: ${preview(text)}`, { status });
+  }
+}
+
+async function readEventStream(
+  response: OpenResponse,
+  limits: { maxBytes: number; idleMs: number },
+  signal: AbortSignal,
+  hooks: CallHooks,
+  attempt: number,
+  canRetry: boolean,
+  parent: AbortSignal,
+): Promise<CompletionResponse> {
+  const { status, headers } = response;
+  const decoder = new SseDecoder();
+  const assembler = new StreamAssembler();
+  let events = 0;
+  let finished = false;
+
+  const onChunk = (chunk: Buffer) => {
+    for (const event of decoder.push(chunk)) {
+      if (finished) return;
+      if (event.data === '[DONE]') {
+        // The server ends the response itself; letting it do so keeps the socket reusable.
+        finished = true;
+        return;
+      }
+      const parsed = parseEvent(event.data, event.event, status, events);
+      assembler.add(parsed);
+      hooks.onEvent?.(parsed, events, status);
+      events++;
+    }
+  };
+
+  try {
+    await consumeBody(response.body, limits, signal, onChunk);
+  } catch (error) {
+    if (!finished) {
+      const failure = error as CompletionError;
+      if (events === 0 && canRetry) throw retryableFailure(failure, headers, parent);
+      if (failure.code === 'NETWORK_ERROR') {
+        throw new CompletionError('STREAM_ERROR', `stream broke off after ${events} events: ${failure.message}`, {
+          status,
+          attempts: attempt,
+        });
+      }
+      throw failure;
+    }
+  }
+  if (!finished) {
+    const reason = decoder.hasPartialEvent ? 'in the middle of an event' : 'without [DONE]';
+    if (events === 0 && canRetry) {
+      throw new Retryable('stream ended early', headers, new CompletionError('STREAM_ERROR', `stream ended ${reason}`, { status }));
+    }
+    throw new CompletionError('STREAM_ERROR', `stream ended ${reason} after ${events} events`, { status, attempts: attempt });
+  }
+  return { status, headers, body: assembler.result(), events, attempts: attempt };
+}
+
+function parseEvent(data: string, eventName: string | undefined, status: number, index: number): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    throw new CompletionError('STREAM_ERROR', `stream event ${index} is not JSON: ${preview(data)}`, { status });
+  }
+  const isObject = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+  if (eventName === 'error' || (isObject && (parsed as Record<string, unknown>).error !== undefined)) {
+    const failure = httpError(status, isObject ? parsed : { error: String(parsed) });
+    throw new CompletionError('STREAM_ERROR', `stream error event after ${index} events: ${failure.message}`, failure.cause);
+  }
+  if (!isObject) throw new CompletionError('STREAM_ERROR', `stream event ${index} is not an object: ${preview(data)}`, { status });
+  return parsed as Record<string, unknown>;
+}
+
+function preview(text: string): string {
+  return text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}…` : JSON.stringify(text);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(abortReason(signal));
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function abortReason(signal: AbortSignal): CompletionError {
+  return signal.reason instanceof CompletionError
+    ? signal.reason
+    : new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
+}

@@ -1,0 +1,86 @@
+/** The settings of one `completion-api` connection, normalised once when it starts. */
+export interface ConnectionSettings {
+  baseUrl: string;
+  apiKey?: string;
+  organization?: string;
+  project?: string;
+  /** Wait for response headers, and then between body chunks, before giving up. */
+  timeoutMs: number;
+  maxRetries: number;
+  /** The longest wait between retries, whatever the server asks for. */
+  maxRetryWaitMs: number;
+  maxInFlight: number;
+  maxQueue: number;
+  maxResponseBytes: number;
+}
+
+export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+export const DEFAULTS = {
+  timeoutMs: 120_000,
+  maxRetries: 2,
+  maxRetryWaitMs: 60_000,
+  maxInFlight: 4,
+  maxQueue: 10_000,
+  maxResponseBytes: 16 * 1024 * 1024,
+};
+
+/**
+ * The base URL users mean: blank is OpenAI; trailing slashes and a pasted
+ * `/completions` endpoint are dropped; a bare host gets `/v1`, the path every
+ * OpenAI-compatible server serves.
+ */
+export function normalizeBaseUrl(input: string | undefined): string {
+  const text = (input ?? '').trim();
+  if (text === '') return DEFAULT_BASE_URL;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`base URL "${text}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`base URL "${text}" must start with http:// or https://`);
+  }
+  let path = url.pathname.replace(/\/+$/, '').replace(/\/completions$/, '');
+  if (path === '') path = '/v1';
+  return `${url.protocol}//${url.host}${path}${url.search}`;
+}
+
+function positive(value: unknown, fallback: number, { allowZero = false } = {}): number {
+  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(number) || number < 0 || (!allowZero && number === 0)) return fallback;
+  return number;
+}
+
+export interface ConnectionConfig {
+  baseUrl?: string;
+  timeout?: string | number;
+  maxRetries?: string | number;
+  maxInFlight?: string | number;
+  maxQueue?: string | number;
+  maxResponseMB?: string | number;
+}
+
+export interface ConnectionCredentials {
+  apiKey?: string;
+  organization?: string;
+  project?: string;
+}
+
+/** Settings from the config node's fields (strings, as the editor stores them) and credentials. */
+export function connectionSettings(config: ConnectionConfig, credentials: ConnectionCredentials = {}): ConnectionSettings {
+  const blankToUndefined = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : undefined);
+  return {
+    baseUrl: normalizeBaseUrl(config.baseUrl),
+    apiKey: blankToUndefined(credentials.apiKey),
+    organization: blankToUndefined(credentials.organization),
+    project: blankToUndefined(credentials.project),
+    timeoutMs: positive(config.timeout, DEFAULTS.timeoutMs / 1000) * 1000,
+    maxRetries: Math.floor(positive(config.maxRetries, DEFAULTS.maxRetries, { allowZero: true })),
+    maxRetryWaitMs: DEFAULTS.maxRetryWaitMs,
+    maxInFlight: Math.max(1, Math.floor(positive(config.maxInFlight, DEFAULTS.maxInFlight))),
+    maxQueue: Math.floor(positive(config.maxQueue, DEFAULTS.maxQueue, { allowZero: true })),
+    maxResponseBytes: positive(config.maxResponseMB, DEFAULTS.maxResponseBytes / 2 ** 20) * 2 ** 20,
+  };
+}

@@ -1,0 +1,51 @@
+import { connectionSettings, type ConnectionConfig, type ConnectionCredentials, type ConnectionSettings } from './connection-settings';
+import { Limiter } from './limiter';
+import { Transport } from './transport';
+import { CompletionError } from './errors';
+import { readBody } from './read-body';
+
+/**
+ * Everything the nodes using one `completion-api` share: its settings, one HTTP
+ * client with keep-alive sockets, and the limit on requests in flight.
+ */
+export class Connection {
+  readonly transport: Transport;
+  readonly limiter: Limiter;
+  /** Strings that must never leave the node in any text. */
+  readonly secrets: string[];
+
+  constructor(readonly settings: ConnectionSettings) {
+    this.transport = new Transport(settings);
+    this.limiter = new Limiter(settings.maxInFlight, settings.maxQueue);
+    this.secrets = settings.apiKey ? [settings.apiKey] : [];
+  }
+
+  static fromConfig(config: ConnectionConfig, credentials: ConnectionCredentials | undefined): Connection {
+    return new Connection(connectionSettings(config, credentials ?? {}));
+  }
+
+  /** The model ids the server lists at `GET /models`. */
+  async listModels(signal: AbortSignal): Promise<string[]> {
+    const response = await this.transport.open('/models', undefined, false, signal);
+    const raw = await readBody(response.body, { maxBytes: 4 * 2 ** 20, idleMs: this.settings.timeoutMs }, signal);
+    if (response.status < 200 || response.status >= 300) {
+      throw new CompletionError('HTTP_ERROR', `HTTP ${response.status} from GET /models`, { status: response.status });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new CompletionError('BAD_RESPONSE', 'GET /models did not answer JSON');
+    }
+    const data = (body as { data?: unknown; models?: unknown } | null)?.data ?? (body as { models?: unknown } | null)?.models;
+    if (!Array.isArray(data)) return [];
+    return data
+      .map((m) => (typeof m === 'string' ? m : (m as { id?: unknown; name?: unknown })?.id ?? (m as { name?: unknown })?.name))
+      .filter((id): id is string => typeof id === 'string')
+      .sort();
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

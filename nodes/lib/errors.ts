@@ -1,0 +1,77 @@
+/** What went wrong, as a stable code a flow can switch on (`msg.error.code` in a Catch node). */
+export type ErrorCode =
+  | 'INVALID_REQUEST'
+  | 'NO_CONNECTION'
+  | 'HTTP_ERROR'
+  | 'NETWORK_ERROR'
+  | 'TIMEOUT'
+  | 'BAD_RESPONSE'
+  | 'RESPONSE_TOO_LARGE'
+  | 'STREAM_ERROR'
+  | 'ABORTED'
+  | 'QUEUE_FULL';
+
+/** Details a Catch node receives as `msg.error.cause`. */
+export interface ErrorDetails {
+  status?: number;
+  type?: string;
+  code?: string | number | null;
+  param?: string | null;
+  requestId?: string;
+  fields?: { field: string; reason: string }[];
+  attempts?: number;
+  body?: unknown;
+}
+
+/**
+ * The package's one error type. Node-RED copies `message`, `code` and `cause` into
+ * `msg.error`, so everything a flow may need travels in those three.
+ */
+export class CompletionError extends Error {
+  readonly code: ErrorCode;
+  override readonly cause: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = 'CompletionError';
+    this.code = code;
+    this.cause = details;
+  }
+}
+
+export function isCompletionError(error: unknown): error is CompletionError {
+  return error instanceof CompletionError;
+}
+
+/** The OpenAI `error` object of a response body, in any of the shapes servers use. */
+export function apiErrorOf(body: unknown): { message?: string; type?: string; code?: string | number | null; param?: string | null } | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const error = (body as Record<string, unknown>).error;
+  if (typeof error === 'string') return { message: error };
+  if (error === null || typeof error !== 'object') return undefined;
+  const e = error as Record<string, unknown>;
+  return {
+    message: typeof e.message === 'string' ? e.message : undefined,
+    type: typeof e.type === 'string' ? e.type : undefined,
+    code: typeof e.code === 'string' || typeof e.code === 'number' ? e.code : null,
+    param: typeof e.param === 'string' ? e.param : null,
+  };
+}
+
+/** An error for a non-2xx response: names the status and the server's error type and code. */
+export function httpError(status: number, body: unknown, requestId?: string, attempts?: number): CompletionError {
+  const api = apiErrorOf(body);
+  const labels = [api?.type, api?.code !== null && api?.code !== undefined ? String(api.code) : undefined]
+    .filter((x): x is string => Boolean(x));
+  const suffix = labels.length ? ` (${labels.join(', ')})` : '';
+  const detail = api?.message ? `: ${api.message}` : '';
+  return new CompletionError('HTTP_ERROR', `HTTP ${status}${suffix}${detail}`, {
+    status,
+    type: api?.type,
+    code: api?.code,
+    param: api?.param,
+    requestId,
+    attempts,
+    body,
+  });
+}

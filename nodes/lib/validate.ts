@@ -1,0 +1,106 @@
+import Ajv, { type ErrorObject } from 'ajv';
+import { REQUEST_SCHEMA, UNION_DESCRIPTIONS, MAX_STOP_SEQUENCES } from './schema';
+
+/** One offending field and why, e.g. `{ field: 'temperature', reason: 'must be <= 2 (got 3)' }`. */
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const checkSchema = ajv.compile(REQUEST_SCHEMA);
+
+function topField(error: ErrorObject): string {
+  if (error.keyword === 'required') return String(error.params.missingProperty);
+  const segment = error.instancePath.split('/')[1];
+  return segment === undefined ? '(request)' : segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function shortValue(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function valueAt(request: Record<string, unknown>, path: string): unknown {
+  let current: unknown = request;
+  for (const segment of path.split('/').slice(1)) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[segment.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return current;
+}
+
+function unionReason(field: string, value: unknown): string {
+  if (field === 'stop' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+    return value.length === 0 ? 'must hold at least one sequence' : `allows at most ${MAX_STOP_SEQUENCES} sequences`;
+  }
+  return UNION_DESCRIPTIONS[field] ?? 'is invalid';
+}
+
+function describe(error: ErrorObject, request: Record<string, unknown>): string {
+  const field = topField(error);
+  if (error.keyword === 'required') return 'is required';
+  const value = valueAt(request, error.instancePath);
+  const got = ` (got ${shortValue(value)})`;
+  if (error.keyword === 'oneOf') return unionReason(field, value) + got;
+  if (error.keyword === 'minLength' && error.params.limit === 1) return 'must not be empty';
+  const inner = error.instancePath.split('/').slice(2).join('/');
+  const where = inner ? `[${inner}] ` : '';
+  if (error.keyword === 'propertyNames') {
+    return `keys must be token ids (got "${String(error.params.propertyName)}")`;
+  }
+  return `${where}${error.message ?? 'is invalid'}${got}`;
+}
+
+/** The seed's prose rules that a JSON schema cannot say. */
+function crossFieldProblems(request: Record<string, unknown>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const { best_of: bestOf, n, stream, stream_options: streamOptions } = request;
+  if (typeof bestOf === 'number' && typeof n === 'number' && bestOf < n) {
+    problems.push({ field: 'best_of', reason: `must be at least n (best_of ${bestOf} < n ${n})` });
+  }
+  if (typeof bestOf === 'number' && bestOf > 1 && stream === true) {
+    problems.push({ field: 'best_of', reason: 'above 1 cannot be streamed (stream is true)' });
+  }
+  if (streamOptions !== undefined && stream !== true) {
+    problems.push({ field: 'stream_options', reason: 'is only allowed with stream: true' });
+  }
+  return problems;
+}
+
+/**
+ * Every problem of a merged request, one entry per offending field (a field with
+ * several faults gets its reasons joined), so one error can name them all.
+ */
+export function validateRequest(request: Record<string, unknown>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (!checkSchema(request)) {
+    const byField = new Map<string, string[]>();
+    for (const error of checkSchema.errors ?? []) {
+      // The branches of a oneOf each report why they failed; the union's own
+      // description already says what is accepted.
+      if (error.schemaPath.includes('/oneOf/')) continue;
+      const field = topField(error);
+      const reason = describe(error, request);
+      const reasons = byField.get(field) ?? [];
+      if (!reasons.includes(reason)) reasons.push(reason);
+      byField.set(field, reasons);
+    }
+    for (const [field, reasons] of byField) problems.push({ field, reason: reasons.join('; ') });
+  }
+  for (const problem of crossFieldProblems(request)) {
+    const existing = problems.find((p) => p.field === problem.field);
+    if (existing) existing.reason += `; ${problem.reason}`;
+    else problems.push(problem);
+  }
+  return problems;
+}
+
+export function describeProblems(problems: FieldProblem[]): string {
+  return problems.map((p) => `${p.field} ${p.reason}`).join('; ');
+}
