@@ -3,3 +3,7 @@ declare module '@node-red/nodes/core/common/25-catch.js';
 declare module '@node-red/nodes/core/common/24-complete.js';
 declare module '@node-red/nodes/core/common/25-status.js';
 declare module '@node-red/nodes/core/sequence/17-split.js';
+declare module '@node-red/nodes/core/common/20-inject.js';
+declare module '@node-red/nodes/core/common/21-debug.js';
+declare module '@node-red/nodes/core/common/90-comment.js';
+declare module '@node-red/nodes/core/function/10-switch.js';
