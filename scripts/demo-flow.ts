@@ -11,7 +11,7 @@ export function demoFlow(baseUrl: string, model: string, connectionName: string)
   const at = (x: number, y: number) => ({ z: TAB, x, y });
   const completion = (id: string, name: string, fields: FlowNode, wires: string[][], x: number, y: number): FlowNode => ({
     id, type: 'create-completion', name, api: API, model, prompt: '', promptType: 'str', resultFormat: 'raw',
-    best_of: '', echo: '', frequency_penalty: '', logit_bias: [], logprobs: '', max_tokens: '', n: '', presence_penalty: '',
+    best_of: '', echo: '', frequency_penalty: '', logit_bias: [], logprobs: '', max_tokens: '', n_completions: '', presence_penalty: '',
     seed: '', stop: [], stream: '', include_usage: '', suffix: '', temperature: '', top_p: '', user: '', extra: '',
     ...fields, wires, ...at(x, y),
   });

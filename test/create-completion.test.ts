@@ -185,7 +185,7 @@ describe('create-completion in a real Node-RED', function () {
     });
 
     it('choices: one message per choice with msg.parts, and a join node reassembles them', async () => {
-      flow = await FlowHarness.load({ api: { baseUrl: server.url }, credentials: { apiKey: KEY }, node: { resultFormat: 'choices', n: '3', max_tokens: '2' }, join: true });
+      flow = await FlowHarness.load({ api: { baseUrl: server.url }, credentials: { apiKey: KEY }, node: { resultFormat: 'choices', n_completions: '3', max_tokens: '2' }, join: true });
       const out = await flow.run({ payload: 'Pick a colour' });
       assert.equal(out.results.length, 3);
       assert.deepEqual(out.results.map((m) => m.parts.index), [0, 1, 2]);

@@ -180,7 +180,7 @@ describe('streaming in a real Node-RED', function () {
   });
 
   it('choices format: one message per delta, then one per assembled choice, the last marked complete', async () => {
-    const f = await load({ max_tokens: '2', resultFormat: 'choices', n: '2' });
+    const f = await load({ max_tokens: '2', resultFormat: 'choices', n_completions: '2' });
     const out = await f.run({ payload: 'x' });
     const finals = out.results.filter((m: Msg) => !Array.isArray(m.payload));
     assert.equal(out.results.length, 4 + 2);

@@ -10,6 +10,8 @@ export interface EditorRequestFields {
   logprobs?: string;
   max_tokens?: string;
   n?: string;
+  /** How the editor stores `n`: Node-RED's editor reserves one-letter property names. */
+  n_completions?: string;
   presence_penalty?: string;
   seed?: string;
   temperature?: string;
@@ -91,7 +93,7 @@ export function editorDefaults(fields: EditorRequestFields): EditorDefaults {
     if (!isBlank(value)) params[name] = name === 'model' ? String(value).trim() : String(value);
   }
   for (const name of NUMBER_PARAMS) {
-    const value = fields[name];
+    const value = name === 'n' ? fields.n_completions ?? fields.n : fields[name];
     if (!isBlank(value)) params[name] = numberField(value);
   }
   const echo = tristate(fields.echo);
