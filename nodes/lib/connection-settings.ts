@@ -68,12 +68,25 @@ export interface ConnectionCredentials {
   project?: string;
 }
 
+/**
+ * The API key as given, or, when it reads `${NAME}`, the environment variable NAME:
+ * a key can stay out of the flow's credentials file altogether.
+ */
+export function resolveApiKey(value: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  const named = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(text);
+  if (!named) return text;
+  const fromEnv = env[named[1]]?.trim();
+  return fromEnv ? fromEnv : undefined;
+}
+
 /** Settings from the config node's fields (strings, as the editor stores them) and credentials. */
 export function connectionSettings(config: ConnectionConfig, credentials: ConnectionCredentials = {}): ConnectionSettings {
   const blankToUndefined = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : undefined);
   return {
     baseUrl: normalizeBaseUrl(config.baseUrl),
-    apiKey: blankToUndefined(credentials.apiKey),
+    apiKey: resolveApiKey(credentials.apiKey),
     organization: blankToUndefined(credentials.organization),
     project: blankToUndefined(credentials.project),
     timeoutMs: positive(config.timeout, DEFAULTS.timeoutMs / 1000) * 1000,
