@@ -1,10 +1,11 @@
-import type { NodeAPI, NodeDef } from 'node-red';
+import type { AgentOptions } from 'node:https';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { Connection } from './lib/connection';
 import type { ConnectionConfig, ConnectionCredentials } from './lib/connection-settings';
 import type { CompletionApiNode } from './lib/completion-api-node';
 import { scrubText } from './lib/scrub';
 
-type CompletionApiDef = NodeDef & ConnectionConfig;
+type CompletionApiDef = NodeDef & ConnectionConfig & { tls?: string };
 
 const MODEL_LIST_TIMEOUT_MS = 15_000;
 
@@ -12,7 +13,13 @@ export = function register(RED: NodeAPI): void {
   function CompletionApi(this: CompletionApiNode, config: CompletionApiDef) {
     RED.nodes.createNode(this, config);
     try {
-      this.connection = Connection.fromConfig(config, this.credentials as ConnectionCredentials);
+      const tls: AgentOptions = {};
+      if (config.tls) {
+        const tlsNode = RED.nodes.getNode(config.tls) as (Node & { addTLSOptions?(options: AgentOptions): void }) | null;
+        if (!tlsNode?.addTLSOptions) throw new Error('its TLS configuration is missing');
+        tlsNode.addTLSOptions(tls);
+      }
+      this.connection = Connection.fromConfig(config, this.credentials as ConnectionCredentials, tls);
     } catch (error) {
       this.connectionError = (error as Error).message;
     }

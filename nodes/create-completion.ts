@@ -63,7 +63,7 @@ export = function register(RED: NodeAPI): void {
       if (prompt !== undefined && prompt !== '') params.prompt = prompt;
       const { request, problems } = mergeRequest(params, msg.payload);
       problems.unshift(...defaults.problems);
-      problems.push(...validateRequest(request));
+      problems.push(...validateRequest(request), ...connection.settings.kind.gaps(request));
       if (problems.length > 0) {
         status('red', 'ring', t('status.invalid', { fields: problems.map((p) => p.field).join(', ') }));
         throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(problems)}`, { fields: problems });

@@ -3,6 +3,7 @@ import { consumeBody, readBody } from './read-body';
 import { retryDelayMs, shouldRetryStatus } from './retry-policy';
 import { SseDecoder } from './sse';
 import { StreamAssembler } from './assemble-stream';
+import { normalizeChoicesLogprobs } from './normalize-logprobs';
 import type { ConnectionSettings } from './connection-settings';
 import type { OpenResponse, ResponseHeaders, Transport } from './transport';
 
@@ -24,7 +25,7 @@ export interface CallHooks {
   onEvent?(chunk: Record<string, unknown>, index: number, status: number): void;
 }
 
-type Settings = Pick<ConnectionSettings, 'timeoutMs' | 'maxRetries' | 'maxRetryWaitMs' | 'maxResponseBytes'>;
+type Settings = Pick<ConnectionSettings, 'kind' | 'apiVersion' | 'timeoutMs' | 'maxRetries' | 'maxRetryWaitMs' | 'maxResponseBytes'>;
 
 /** Thrown inside an attempt when another try may succeed. */
 class Retryable extends Error {
@@ -47,10 +48,11 @@ export async function callCompletion(
 ): Promise<CompletionResponse> {
   const body = JSON.stringify(request);
   const stream = request.stream === true;
+  const path = settings.kind.completionsPath(request.model, settings.apiVersion);
   for (let attempt = 1; ; attempt++) {
     const canRetry = attempt <= settings.maxRetries;
     try {
-      return await attemptOnce(transport, settings, body, stream, signal, hooks, attempt, canRetry);
+      return await attemptOnce(transport, settings, path, body, stream, signal, hooks, attempt, canRetry);
     } catch (error) {
       if (!(error instanceof Retryable)) throw error;
       if (!canRetry) {
@@ -68,6 +70,7 @@ export async function callCompletion(
 async function attemptOnce(
   transport: Transport,
   settings: Settings,
+  path: string,
   body: string,
   stream: boolean,
   parent: AbortSignal,
@@ -86,7 +89,7 @@ async function attemptOnce(
   try {
     let response: OpenResponse;
     try {
-      response = await transport.open('/completions', body, stream, controller.signal);
+      response = await transport.open(path, body, stream, controller.signal);
     } catch (error) {
       throw retryableFailure(error as CompletionError, {}, parent);
     } finally {
@@ -103,6 +106,7 @@ async function attemptOnce(
         throw retryableFailure(error as CompletionError, headers, parent);
       }
       const parsed = parseBody(raw, ok, status);
+      if (ok) normalizeChoicesLogprobs(parsed);
       const result: CompletionResponse = { status, headers, body: parsed, events: 0, attempts: attempt };
       if (!ok && shouldRetryStatus(status, headers)) {
         throw new Retryable(`HTTP ${status}`, headers, () => result);
@@ -110,7 +114,7 @@ async function attemptOnce(
       return result;
     }
 
-    return await readEventStream(response, limits, controller.signal, hooks, attempt, canRetry, parent);
+    return await readEventStream(response, limits, controller.signal, hooks, attempt, canRetry, parent, settings.kind.streamMayEndWithoutDone);
   } finally {
     clearTimeout(headerTimer);
     parent.removeEventListener('abort', onParentAbort);
@@ -149,6 +153,7 @@ async function readEventStream(
   attempt: number,
   canRetry: boolean,
   parent: AbortSignal,
+  mayEndWithoutDone: boolean,
 ): Promise<CompletionResponse> {
   const { status, headers } = response;
   const decoder = new SseDecoder();
@@ -165,6 +170,7 @@ async function readEventStream(
         return;
       }
       const parsed = parseEvent(event.data, event.event, status, events);
+      normalizeChoicesLogprobs(parsed);
       assembler.add(parsed);
       hooks.onEvent?.(parsed, events, status);
       events++;
@@ -186,6 +192,9 @@ async function readEventStream(
       throw failure;
     }
   }
+  // Some servers (llama.cpp) close a finished stream without [DONE]; a clean end
+  // after whole events is their way of saying it.
+  if (!finished && mayEndWithoutDone && events > 0 && !decoder.hasPartialEvent) finished = true;
   if (!finished) {
     const reason = decoder.hasPartialEvent ? 'in the middle of an event' : 'without [DONE]';
     if (events === 0 && canRetry) {

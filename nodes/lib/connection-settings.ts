@@ -1,6 +1,13 @@
+import { serverKind, type ServerKind } from './server-kinds';
+
 /** The settings of one `completion-api` connection, normalised once when it starts. */
 export interface ConnectionSettings {
+  kind: ServerKind;
   baseUrl: string;
+  /** Azure's `api-version` query parameter. */
+  apiVersion: string;
+  /** Headers the user added to every request (never the auth headers). */
+  extraHeaders: Record<string, string>;
   apiKey?: string;
   organization?: string;
   project?: string;
@@ -15,6 +22,11 @@ export interface ConnectionSettings {
 }
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+
+/** Headers a user may not set: the connection owns authentication and framing. */
+const RESERVED_HEADERS = new Set(['authorization', 'api-key', 'content-type', 'content-length', 'host', 'transfer-encoding', 'connection']);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const DEFAULTS = {
   timeoutMs: 120_000,
@@ -30,9 +42,12 @@ export const DEFAULTS = {
  * `/completions` endpoint are dropped; a bare host gets `/v1`, the path every
  * OpenAI-compatible server serves.
  */
-export function normalizeBaseUrl(input: string | undefined): string {
+export function normalizeBaseUrl(input: string | undefined, kind: ServerKind = serverKind('openai')): string {
   const text = (input ?? '').trim();
-  if (text === '') return DEFAULT_BASE_URL;
+  if (text === '') {
+    if (!kind.addsV1) throw new Error(`${kind.label} needs the base URL of its resource endpoint`);
+    return DEFAULT_BASE_URL;
+  }
   let url: URL;
   try {
     url = new URL(text);
@@ -43,6 +58,11 @@ export function normalizeBaseUrl(input: string | undefined): string {
     throw new Error(`base URL "${text}" must start with http:// or https://`);
   }
   let path = url.pathname.replace(/\/+$/, '').replace(/\/completions$/, '');
+  if (!kind.addsV1) {
+    // Azure paths are built from the resource endpoint; a pasted endpoint path is dropped.
+    path = path.replace(/\/openai(\/.*)?$/, '');
+    return `${url.protocol}//${url.host}${path}`;
+  }
   if (path === '') path = '/v1';
   return `${url.protocol}//${url.host}${path}${url.search}`;
 }
@@ -54,6 +74,9 @@ function positive(value: unknown, fallback: number, { allowZero = false } = {}):
 }
 
 export interface ConnectionConfig {
+  serverKind?: string;
+  apiVersion?: string;
+  headers?: unknown;
   baseUrl?: string;
   timeout?: string | number;
   maxRetries?: string | number;
@@ -84,8 +107,12 @@ export function resolveApiKey(value: string | undefined, env: NodeJS.ProcessEnv 
 /** Settings from the config node's fields (strings, as the editor stores them) and credentials. */
 export function connectionSettings(config: ConnectionConfig, credentials: ConnectionCredentials = {}): ConnectionSettings {
   const blankToUndefined = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : undefined);
+  const kind = serverKind(config.serverKind);
   return {
-    baseUrl: normalizeBaseUrl(config.baseUrl),
+    kind,
+    baseUrl: normalizeBaseUrl(config.baseUrl, kind),
+    apiVersion: blankToUndefined(config.apiVersion) ?? DEFAULT_AZURE_API_VERSION,
+    extraHeaders: extraHeaders(config.headers),
     apiKey: resolveApiKey(credentials.apiKey),
     organization: blankToUndefined(credentials.organization),
     project: blankToUndefined(credentials.project),
@@ -96,4 +123,16 @@ export function connectionSettings(config: ConnectionConfig, credentials: Connec
     maxQueue: Math.floor(positive(config.maxQueue, DEFAULTS.maxQueue, { allowZero: true })),
     maxResponseBytes: positive(config.maxResponseMB, DEFAULTS.maxResponseBytes / 2 ** 20) * 2 ** 20,
   };
+}
+
+/** The dialog's extra headers as a header object; malformed and reserved names are left out. */
+export function extraHeaders(rows: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (!Array.isArray(rows)) return headers;
+  for (const row of rows) {
+    const { name, value } = (row ?? {}) as { name?: unknown; value?: unknown };
+    if (typeof name !== 'string' || !HEADER_NAME.test(name.trim()) || RESERVED_HEADERS.has(name.trim().toLowerCase())) continue;
+    headers[name.trim()] = String(value ?? '').replace(/[\r\n]/g, '');
+  }
+  return headers;
 }

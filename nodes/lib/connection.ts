@@ -3,6 +3,7 @@ import { Limiter } from './limiter';
 import { Transport } from './transport';
 import { CompletionError } from './errors';
 import { readBody } from './read-body';
+import type { AgentOptions } from 'node:https';
 
 /**
  * Everything the nodes using one `completion-api` share: its settings, one HTTP
@@ -14,19 +15,19 @@ export class Connection {
   /** Strings that must never leave the node in any text. */
   readonly secrets: string[];
 
-  constructor(readonly settings: ConnectionSettings) {
-    this.transport = new Transport(settings);
+  constructor(readonly settings: ConnectionSettings, tls: AgentOptions = {}) {
+    this.transport = new Transport(settings, tls);
     this.limiter = new Limiter(settings.maxInFlight, settings.maxQueue);
     this.secrets = settings.apiKey ? [settings.apiKey] : [];
   }
 
-  static fromConfig(config: ConnectionConfig, credentials: ConnectionCredentials | undefined): Connection {
-    return new Connection(connectionSettings(config, credentials ?? {}));
+  static fromConfig(config: ConnectionConfig, credentials: ConnectionCredentials | undefined, tls?: AgentOptions): Connection {
+    return new Connection(connectionSettings(config, credentials ?? {}), tls);
   }
 
   /** The model ids the server lists at `GET /models`. */
   async listModels(signal: AbortSignal): Promise<string[]> {
-    const response = await this.transport.open('/models', undefined, false, signal);
+    const response = await this.transport.open(this.settings.kind.modelsPath(this.settings.apiVersion), undefined, false, signal);
     const raw = await readBody(response.body, { maxBytes: 4 * 2 ** 20, idleMs: this.settings.timeoutMs }, signal);
     if (response.status < 200 || response.status >= 300) {
       throw new CompletionError('HTTP_ERROR', `HTTP ${response.status} from GET /models`, { status: response.status });

@@ -43,13 +43,18 @@ export function isCompletionError(error: unknown): error is CompletionError {
   return error instanceof CompletionError;
 }
 
-/** The OpenAI `error` object of a response body, in any of the shapes servers use. */
+/**
+ * The error a response body describes, in any of the shapes servers use: OpenAI's
+ * `{ error: { message, type, param, code } }`, a bare `{ error: "text" }`, and the flat
+ * `{ object: "error", message, type, code }` of vLLM; codes may be strings or integers.
+ */
 export function apiErrorOf(body: unknown): { message?: string; type?: string; code?: string | number | null; param?: string | null } | undefined {
   if (body === null || typeof body !== 'object') return undefined;
-  const error = (body as Record<string, unknown>).error;
+  const b = body as Record<string, unknown>;
+  const error = b.error;
   if (typeof error === 'string') return { message: error };
-  if (error === null || typeof error !== 'object') return undefined;
-  const e = error as Record<string, unknown>;
+  const e = (error !== null && typeof error === 'object' ? error : typeof b.message === 'string' ? b : undefined) as Record<string, unknown> | undefined;
+  if (!e) return undefined;
   return {
     message: typeof e.message === 'string' ? e.message : undefined,
     type: typeof e.type === 'string' ? e.type : undefined,

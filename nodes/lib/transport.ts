@@ -29,10 +29,12 @@ const PACKAGE_VERSION: string = (() => {
  */
 export class Transport {
   private readonly httpAgent = new http.Agent({ keepAlive: true });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+  private readonly httpsAgent: https.Agent;
   private readonly client: AxiosInstance;
 
-  constructor(private readonly settings: ConnectionSettings) {
+  /** `tls`: CA, client certificate and verification options (from a Node-RED tls-config node). */
+  constructor(private readonly settings: ConnectionSettings, tls: https.AgentOptions = {}) {
+    this.httpsAgent = new https.Agent({ keepAlive: true, ...tls });
     this.client = axios.create({
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
@@ -47,16 +49,13 @@ export class Transport {
   }
 
   headers(stream: boolean): Record<string, string> {
-    const { apiKey, organization, project } = this.settings;
-    const headers: Record<string, string> = {
+    return {
+      'User-Agent': `node-red-contrib-create-completion/${PACKAGE_VERSION}`,
+      ...this.settings.extraHeaders,
+      ...this.settings.kind.authHeaders(this.settings),
       'Content-Type': 'application/json',
       Accept: stream ? 'text/event-stream' : 'application/json',
-      'User-Agent': `node-red-contrib-create-completion/${PACKAGE_VERSION}`,
     };
-    if (apiKey) headers.Authorization = `Bearer ${apiKey}`;
-    if (organization) headers['OpenAI-Organization'] = organization;
-    if (project) headers['OpenAI-Project'] = project;
-    return headers;
   }
 
   /** Sends one request (a POST when there is a body) and resolves when the response headers are in. */
