@@ -31,6 +31,11 @@ export interface FlowOptions {
   chained?: Record<string, unknown>;
   /** A join node (automatic mode) after output 1. */
   join?: boolean;
+  /** More config nodes (a tls-config, say), and credentials by node id. */
+  configNodes?: Msg[];
+  configCredentials?: Record<string, Record<string, string>>;
+  /** More node modules the flow needs. */
+  modules?: unknown[];
 }
 
 export interface Outcome {
@@ -78,10 +83,11 @@ export class FlowHarness {
         { id: 'joined', z: tab, type: 'helper' },
       );
     }
+    flow.push(...(options.configNodes ?? []));
     await helper.load(
-      [completionApi, createCompletion, catchNode, completeNode, statusNode, splitJoinNodes],
+      [completionApi, createCompletion, catchNode, completeNode, statusNode, splitJoinNodes, ...(options.modules ?? [])],
       flow,
-      { api: options.credentials ?? {} },
+      { api: options.credentials ?? {}, ...options.configCredentials },
     );
     const watch = (id: string, kind: EventKind) => {
       const n = helper.getNode(id);

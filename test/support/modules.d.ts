@@ -7,3 +7,4 @@ declare module '@node-red/nodes/core/common/20-inject.js';
 declare module '@node-red/nodes/core/common/21-debug.js';
 declare module '@node-red/nodes/core/common/90-comment.js';
 declare module '@node-red/nodes/core/function/10-switch.js';
+declare module '@node-red/nodes/core/network/05-tls.js';

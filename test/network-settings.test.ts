@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import tlsNode from '@node-red/nodes/core/network/05-tls.js';
+import { FlowHarness } from './support/flow-harness';
+import { startCompletionServer, type CompletionServer } from './server/completion-server';
+
+const fixtures = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'tls');
+
+/** A TLS front (self-signed certificate) for the local completion server. */
+async function tlsFront(target: CompletionServer): Promise<{ url: string; close(): Promise<void> }> {
+  const front = https.createServer({ cert: fs.readFileSync(path.join(fixtures, 'cert.pem')), key: fs.readFileSync(path.join(fixtures, 'key.pem')) }, (req, res) => {
+    const upstream = http.request({ host: '127.0.0.1', port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  const { port } = front.address() as { port: number };
+  return { url: `https://127.0.0.1:${port}/v1`, close: () => new Promise((r) => { front.closeAllConnections(); front.close(() => r()); }) };
+}
+
+/** A forward proxy for plain HTTP that records what went through it. */
+async function forwardProxy(): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const proxy = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const target = new URL(req.url ?? '');
+    const upstream = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const { port } = proxy.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => { proxy.closeAllConnections(); proxy.close(() => r()); }) };
+}
+
+describe('TLS, extra headers and proxies', function () {
+  let server: CompletionServer;
+  let flow: FlowHarness | undefined;
+  before(async () => {
+    server = await startCompletionServer();
+  });
+  after(() => server.close());
+  beforeEach(() => server.reset());
+  afterEach(async () => {
+    await flow?.unload();
+    flow = undefined;
+  });
+
+  it('trusts a self-signed server through a tls-config node, and refuses it without one', async () => {
+    const front = await tlsFront(server);
+    try {
+      const tls = { id: 'tls', type: 'tls-config', name: 'self-signed', cert: '', key: '', ca: path.join(fixtures, 'cert.pem'), certname: '', keyname: '', caname: '', servername: '', verifyservercert: true, alpnprotocol: '' };
+      flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [tls], modules: [tlsNode] });
+      const trusted = await flow.run({ payload: 'over TLS' });
+      assert.equal(trusted.results[0]?.payload.status, 200, JSON.stringify(trusted.errors[0]?.error));
+      await flow.unload();
+      flow = await FlowHarness.load({ api: { baseUrl: front.url, maxRetries: '0' }, node: { max_tokens: '2' } });
+      const refused = await flow.run({ payload: 'over TLS' });
+      assert.equal(refused.errors[0]?.error.code, 'NETWORK_ERROR');
+      assert.match(refused.errors[0].error.message, /certificate/);
+    } finally {
+      await front.close();
+    }
+  });
+
+  it('sends the extra headers of the connection, but never lets them replace the key', async () => {
+    flow = await FlowHarness.load({
+      api: { baseUrl: server.url, headers: [{ name: 'X-Team', value: 'blue' }, { name: 'Authorization', value: 'Bearer stolen' }] },
+      credentials: { apiKey: 'sk-real-key-000' },
+      node: { max_tokens: '1' },
+    });
+    await flow.run({ payload: 'x' });
+    assert.equal(server.requests[0].headers['x-team'], 'blue');
+    assert.equal(server.requests[0].headers.authorization, 'Bearer sk-real-key-000');
+  });
+
+  it('goes through the proxy named by HTTP_PROXY, and around it for NO_PROXY hosts', async () => {
+    const proxy = await forwardProxy();
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, http_proxy: process.env.http_proxy, no_proxy: process.env.no_proxy };
+    try {
+      delete process.env.http_proxy;
+      delete process.env.no_proxy;
+      process.env.HTTP_PROXY = proxy.url;
+      process.env.NO_PROXY = '';
+      flow = await FlowHarness.load({ api: { baseUrl: server.url }, node: { max_tokens: '1' } });
+      const proxied = await flow.run({ payload: 'x' });
+      assert.equal(proxied.results[0]?.payload.status, 200);
+      assert.equal(proxy.seen.length, 1);
+      assert.match(proxy.seen[0], /^POST http:\/\/127\.0\.0\.1:\d+\/v1\/completions$/);
+      process.env.NO_PROXY = '127.0.0.1';
+      await flow.run({ payload: 'y' });
+      assert.equal(proxy.seen.length, 1, 'NO_PROXY host went direct');
+      assert.equal(server.requests.length, 2);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await proxy.close();
+    }
+  });
+});
