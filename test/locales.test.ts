@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+import { SERVER_KINDS } from '../nodes/lib/server-kinds';
 
 const root = path.resolve(__dirname, '../..');
 const LANGS = ['en-US', 'de', 'ja'] as const;
@@ -84,6 +85,8 @@ interface KeyUse {
   namespace: string | null;
   key: string;
   via: string;
+  /** The text is the start of a key completed at run time: this._("x.kind." + kind). */
+  prefix?: boolean;
 }
 
 /** The i18n keys an editor HTML file uses. */
@@ -101,11 +104,12 @@ function editorKeys(html: string): KeyUse[] {
   for (const m of html.matchAll(/(["'])((?:create-completion|completion-api)(?:\.[A-Za-z_][\w-]*){2,})\1/g)) {
     uses.push({ namespace: null, key: m[2], via: 'string literal' });
   }
-  for (const m of html.matchAll(/\b(this|node|RED)\._\(\s*(["'])(.*?)\2/g)) {
-    const [, who, , key] = m;
+  for (const m of html.matchAll(/\b(this|node|RED)\._\(\s*(["'])(.*?)\2(\s*\+)?/g)) {
+    const [, who, , key, plus] = m;
+    const prefix = plus !== undefined && key.endsWith('.');
     const colon = key.indexOf(':');
-    if (colon !== -1) uses.push({ namespace: key.slice(0, colon), key: key.slice(colon + 1), via: `${who}._` });
-    else uses.push({ namespace: who === 'RED' ? 'editor' : null, key, via: `${who}._` });
+    if (colon !== -1) uses.push({ namespace: key.slice(0, colon), key: key.slice(colon + 1), via: `${who}._`, prefix });
+    else uses.push({ namespace: who === 'RED' ? 'editor' : null, key, via: `${who}._`, prefix });
   }
   return uses;
 }
@@ -188,6 +192,30 @@ const RUNTIME_KEYS: Record<string, string> = {
 };
 
 const README_URL = 'https://github.com/node-red-contrib-create-completion/node-red-contrib-create-completion';
+
+/** The fields of the completion-api dialog, each described in the help under its catalog label. */
+const API_FIELDS = [
+  'serverKind', 'baseUrl', 'apiVersion', 'tls', 'apiKey', 'organization', 'project', 'headers',
+  'timeout', 'maxRetries', 'maxInFlight', 'maxQueue', 'maxResponseMB',
+];
+
+const SERVER_KINDS_HEADING: Record<Lang, string> = { 'en-US': 'Server kinds', de: 'Serverarten', ja: 'サーバの種類' };
+
+/** What the help must say per server kind (the same code words in every language). */
+const KIND_FACTS: Record<string, string[]> = {
+  openai: ['Authorization: Bearer', 'OpenAI-Organization', 'OpenAI-Project'],
+  azure: ['/openai/deployments/', '/completions?api-version=', 'api-key', 'create-completion'],
+  'azure-v1': ['/openai/v1/completions', 'api-key'],
+  vllm: ['best_of', 'suffix'],
+  llamacpp: ['echo', 'best_of', 'suffix', 'logprobs', '[DONE]'],
+  ollama: ['<code>n</code>', 'echo', 'logit_bias'],
+  lmstudio: [],
+  localai: [],
+  other: [],
+};
+
+/** Header names the connection sets itself: the editor refuses them, and the help names them. */
+const RESERVED_HEADERS = ['authorization', 'api-key', 'content-type', 'content-length', 'host', 'transfer-encoding', 'connection'];
 
 // ---------------------------------------------------------------------------- catalogs
 
@@ -286,7 +314,15 @@ describe('editor i18n keys', () => {
             if (typeof lookup(coreCatalog(lang), use.key) !== 'string') problems.push(`${lang}: node-red:${use.key} (${use.via})`);
           } else if (use.namespace === null || use.namespace === `${MODULE}/${node}`) {
             if (!use.key.startsWith(`${node}.`)) problems.push(`${use.key} is not under "${node}." (${use.via})`);
-            if (typeof lookup(readCatalog(lang, node), use.key) !== 'string') problems.push(`${lang}: ${use.key} (${use.via})`);
+            if (use.prefix) {
+              // A prefix completed at run time, as in this._("completion-api.kind." + kind): a group of texts.
+              const group = lookup(readCatalog(lang, node), use.key.slice(0, -1));
+              if (group === undefined || typeof group === 'string' || [...leaves(group).values()].some((v) => typeof v !== 'string')) {
+                problems.push(`${lang}: ${use.key}* is no group of texts (${use.via})`);
+              }
+            } else if (typeof lookup(readCatalog(lang, node), use.key) !== 'string') {
+              problems.push(`${lang}: ${use.key} (${use.via})`);
+            }
           } else {
             problems.push(`${use.key}: RED._ needs the "${MODULE}/${node}:" namespace or this._/node._ (${use.via})`);
           }
@@ -368,12 +404,43 @@ describe('help', () => {
         const catalog = readCatalog(lang, 'completion-api');
         const labels = [
           String(lookup(coreCatalog(lang), 'common.label.name')),
-          ...['baseUrl', 'apiKey', 'organization', 'project', 'timeout', 'maxRetries', 'maxInFlight', 'maxQueue', 'maxResponseMB'].map((f) =>
-            String(lookup(catalog, `completion-api.label.${f}`)),
-          ),
+          ...API_FIELDS.map((f) => String(lookup(catalog, `completion-api.label.${f}`))),
         ];
         for (const label of labels) {
           assert.ok(described.some((dt) => dt.startsWith(label)), `${where}: describes "${label}"`);
+        }
+        assert.equal(described.length, labels.length, `${where}: one <dt> per field, got ${described.join(' | ')}`);
+
+        // Details has a "Server kinds" list naming every kind by its label in this language.
+        const detailsAt = tree.children.findIndex((e) => e.tag === 'h3' && textOf(body, e) === h.details);
+        const referencesAt = tree.children.findIndex((e) => e.tag === 'h3' && textOf(body, e) === h.references);
+        const details = tree.children.slice(detailsAt + 1, referencesAt);
+        const kindsAt = details.findIndex((e) => e.tag === 'h4' && textOf(body, e) === SERVER_KINDS_HEADING[lang]);
+        assert.ok(kindsAt !== -1, `${where}: <h4>${SERVER_KINDS_HEADING[lang]}</h4> under ${h.details}`);
+        const kindList = details[kindsAt + 1];
+        assert.equal(kindList?.tag, 'dl', `${where}: a <dl> of server kinds`);
+        const kindTerms = find(kindList, (e) => e.tag === 'dt').map((e) => textOf(body, e));
+        for (const kind of SERVER_KINDS) {
+          const label = String(lookup(catalog, `completion-api.kind.${kind}`));
+          assert.ok(kindTerms.some((dt) => dt.includes(label)), `${where}: the server kinds list names ${kind} as "${label}"`);
+        }
+        const kindText = (kind: string) => {
+          const label = String(lookup(catalog, `completion-api.kind.${kind}`));
+          const at = kindList.children.findIndex((e) => e.tag === 'dt' && textOf(body, e).includes(label));
+          const dd = kindList.children[at + 1];
+          assert.equal(dd?.tag, 'dd', `${where}: ${kind} is described`);
+          return body.slice(dd.start, dd.end);
+        };
+        for (const [kind, facts] of Object.entries(KIND_FACTS)) {
+          const text = kindText(kind);
+          for (const fact of facts) assert.ok(text.includes(fact), `${where}: ${kind} mentions ${fact}`);
+        }
+
+        for (const fact of ['${ENV_NAME}', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'tls-config', '2024-10-21', 'https://YOUR-RESOURCE.openai.azure.com']) {
+          assert.ok(body.includes(fact), `${where}: mentions ${fact}`);
+        }
+        for (const header of RESERVED_HEADERS) {
+          assert.ok(body.toLowerCase().includes(`<code>${header}</code>`), `${where}: names the reserved header ${header}`);
         }
         assert.ok(body.includes(README_URL), `${where}: links the README`);
       });
@@ -625,7 +692,10 @@ describe('editor definitions', () => {
     before(() => {
       ({ type, def, html } = loadDefinition('completion-api'));
     });
-    const properties = ['name', 'baseUrl', 'timeout', 'maxRetries', 'maxInFlight', 'maxQueue', 'maxResponseMB'];
+    const properties = [
+      'name', 'serverKind', 'baseUrl', 'apiVersion', 'headers', 'tls',
+      'timeout', 'maxRetries', 'maxInFlight', 'maxQueue', 'maxResponseMB',
+    ];
 
     it('registers the literal config type with the agreed defaults and credentials', () => {
       assert.equal(type, 'completion-api');
@@ -633,23 +703,151 @@ describe('editor definitions', () => {
       assert.equal(def.category, 'config');
       assert.deepEqual(Object.keys(def.defaults).sort(), [...properties].sort());
       assert.deepEqual(
-        Object.fromEntries(Object.entries(def.defaults).map(([k, v]) => [k, v.value])),
-        { name: '', baseUrl: 'https://api.openai.com/v1', timeout: '120', maxRetries: '2', maxInFlight: '4', maxQueue: '10000', maxResponseMB: '16' },
+        plain(Object.fromEntries(Object.entries(def.defaults).filter(([k]) => k !== 'tls').map(([k, v]) => [k, v.value]))),
+        {
+          name: '', serverKind: 'openai', baseUrl: 'https://api.openai.com/v1', apiVersion: '2024-10-21', headers: [],
+          timeout: '120', maxRetries: '2', maxInFlight: '4', maxQueue: '10000', maxResponseMB: '16',
+        },
       );
+      // A config node of the core: its select offers "none", and a missing one is no error.
+      assert.equal(def.defaults.tls.type, 'tls-config');
+      assert.equal(def.defaults.tls.required, false);
+      assert.equal(def.defaults.tls.value, undefined);
+      assert.equal(typeof (def.defaults.tls as { label?: unknown }).label, 'string');
       assert.deepEqual(plain(def.credentials), { apiKey: { type: 'password' }, organization: { type: 'text' }, project: { type: 'text' } });
     });
 
     it('has a dialog element node-config-input-<name> for every property and credential', () => {
       for (const prop of [...properties, 'apiKey', 'organization', 'project']) {
-        assert.match(html, new RegExp(`id="node-config-input-${prop}"`), prop);
+        const id = prop === 'headers' ? 'node-config-input-headers-container' : `node-config-input-${prop}`;
+        assert.match(html, new RegExp(`id="${id}"`), prop);
       }
       assert.match(html, /<input type="password" id="node-config-input-apiKey"/);
+      assert.match(html, /<select id="node-config-input-serverKind">/);
+      assert.match(html, /<ol id="node-config-input-headers-container"><\/ol>/);
+      assert.match(html, /<input type="text" id="node-config-input-tls">/);
     });
 
-    it('labels itself with the name or the base URL', () => {
+    it('offers every server kind of the runtime, in its order, each with a translated label', () => {
+      const select = /<select id="node-config-input-serverKind">([\s\S]*?)<\/select>/.exec(html);
+      assert.ok(select, 'the server kind select');
+      const options = [...select[1].matchAll(/<option value="([^"]*)" data-i18n="([^"]*)"><\/option>/g)];
+      assert.equal(options.length, (select[1].match(/<option/g) ?? []).length, 'every option is translated by data-i18n');
+      assert.deepEqual(options.map((m) => m[1]), [...SERVER_KINDS]);
+      for (const [, value, key] of options) assert.equal(key, `completion-api.kind.${value}`);
+      for (const lang of LANGS) {
+        assert.deepEqual(Object.keys(lookup(readCatalog(lang, 'completion-api'), 'completion-api.kind') as Tree), [...SERVER_KINDS], lang);
+      }
+      assert.equal(lookup(readCatalog('en-US', 'completion-api'), 'completion-api.kind.azure'), 'Azure OpenAI – deployments');
+      assert.equal(lookup(readCatalog('en-US', 'completion-api'), 'completion-api.kind.azure-v1'), 'Azure OpenAI – v1 API');
+      assert.equal(lookup(readCatalog('en-US', 'completion-api'), 'completion-api.kind.other'), 'Other OpenAI-compatible');
+    });
+
+    it('knows the default base URL of each kind (Azure: placeholder only)', () => {
+      const expected: Record<string, string | null> = {
+        openai: 'https://api.openai.com/v1',
+        azure: null,
+        'azure-v1': null,
+        vllm: 'http://localhost:8000/v1',
+        llamacpp: 'http://localhost:8080/v1',
+        ollama: 'http://localhost:11434/v1',
+        lmstudio: 'http://localhost:1234/v1',
+        localai: 'http://localhost:8080/v1',
+      };
+      const table = /var DEFAULT_URLS = (\{[\s\S]*?\});/.exec(html);
+      assert.ok(table, 'DEFAULT_URLS in the editor script');
+      assert.deepEqual(plain(vm.runInNewContext(`(${table[1]})`)), expected);
+      assert.match(html, /var AZURE_PLACEHOLDER = "https:\/\/YOUR-RESOURCE\.openai\.azure\.com";/);
+    });
+
+    it('shows the api-version only for Azure deployments, organization and project only for OpenAI and Other', () => {
+      assert.equal((html.match(/class="[^"]*\bcc-row-apiVersion\b/g) ?? []).length, 2, 'api-version row and hint');
+      assert.match(html, /<div class="form-row cc-row-apiVersion">\s*<label for="node-config-input-apiVersion">/);
+      assert.match(html, /<div class="form-row cc-row-openai">\s*<label for="node-config-input-organization">/);
+      assert.match(html, /<div class="form-row cc-row-openai">\s*<label for="node-config-input-project">/);
+      assert.match(html, /\$\("\.cc-row-apiVersion"\)\.toggle\(kind === "azure"\)/);
+      assert.match(html, /\$\("\.cc-row-openai"\)\.toggle\(kind === "openai" \|\| kind === "other"\)/);
+    });
+
+    it('hints that the key may come from an environment variable and that header values are not secret', () => {
+      assert.match(html, /data-i18n="\[html\]completion-api\.hint\.apiKeyEnv"/);
+      assert.match(html, /data-i18n="completion-api\.hint\.headers"/);
+      for (const lang of LANGS) {
+        const catalog = readCatalog(lang, 'completion-api');
+        assert.match(String(lookup(catalog, 'completion-api.hint.apiKeyEnv')), /<code>\$\{ENV_NAME\}<\/code>/, lang);
+        assert.match(String(lookup(catalog, 'completion-api.hint.apiKeyEnv')), /Azure/, lang);
+      }
+    });
+
+    it('labels itself with the name, or the server kind and the host of the base URL', () => {
       const node = editorNode('completion-api');
-      assert.equal(def.label?.call({ ...node, name: '', baseUrl: 'http://localhost:8000/v1' }), 'http://localhost:8000/v1');
-      assert.equal(def.label?.call({ ...node, name: 'local vLLM', baseUrl: 'http://localhost:8000/v1' }), 'local vLLM');
+      assert.equal(def.label?.call({ ...node, name: 'local vLLM', serverKind: 'vllm', baseUrl: 'http://localhost:8000/v1' }), 'local vLLM');
+      assert.equal(def.label?.call({ ...node, name: '', serverKind: 'vllm', baseUrl: 'http://localhost:8000/v1' }), 'vLLM · localhost:8000');
+      assert.equal(def.label?.call({ ...node, name: '', serverKind: 'openai', baseUrl: '' }), 'OpenAI · api.openai.com');
+      assert.equal(def.label?.call({ ...node, name: '', serverKind: 'azure', baseUrl: 'https://res.openai.azure.com' }), 'Azure OpenAI – deployments · res.openai.azure.com');
+      assert.equal(def.label?.call({ ...node, name: '', serverKind: 'azure-v1', baseUrl: '' }), 'Azure OpenAI – v1 API');
+      // Flows from before server kinds: OpenAI.
+      assert.equal(def.label?.call({ ...node, name: '', baseUrl: 'http://10.0.0.2:8080/v1' }), 'OpenAI · 10.0.0.2:8080');
+    });
+
+    it('validates the server kind, the base URL per kind, and the api-version for Azure', () => {
+      for (const kind of SERVER_KINDS) assertValid('completion-api', def, 'serverKind', kind);
+      for (const kind of ['', 'azure-openai', 'OpenAI', undefined]) assertInvalid('completion-api', def, 'serverKind', kind);
+
+      assertValid('completion-api', def, 'baseUrl', '', { serverKind: 'openai' });
+      assertValid('completion-api', def, 'baseUrl', '', {});
+      for (const kind of SERVER_KINDS.filter((k) => k !== 'openai')) {
+        assertInvalid('completion-api', def, 'baseUrl', '', { serverKind: kind });
+        assertInvalid('completion-api', def, 'baseUrl', '  ', { serverKind: kind });
+      }
+      assertValid('completion-api', def, 'baseUrl', 'https://res.openai.azure.com', { serverKind: 'azure' });
+      assert.equal(check('completion-api', def, 'baseUrl', '', { serverKind: 'azure' }), 'Base URL: required for this server kind');
+
+      assertValid('completion-api', def, 'apiVersion', '2024-10-21', { serverKind: 'azure' });
+      assertValid('completion-api', def, 'apiVersion', '2025-04-01-preview', { serverKind: 'azure' });
+      assertInvalid('completion-api', def, 'apiVersion', '', { serverKind: 'azure' });
+      assertInvalid('completion-api', def, 'apiVersion', ' ', { serverKind: 'azure' });
+      assertInvalid('completion-api', def, 'apiVersion', '2024-10-21&x=1', { serverKind: 'azure' });
+      assert.equal(check('completion-api', def, 'apiVersion', '', { serverKind: 'azure' }), 'API version: required for Azure OpenAI – deployments');
+      for (const kind of SERVER_KINDS.filter((k) => k !== 'azure')) assertValid('completion-api', def, 'apiVersion', '', { serverKind: kind });
+    });
+
+    it('validates extra headers: HTTP token names, no auth or framing headers, no duplicates, no line breaks', () => {
+      assertValid('completion-api', def, 'headers', []);
+      assertValid('completion-api', def, 'headers', [
+        { name: 'X-Gateway-Tenant', value: 'team-a' },
+        { name: "x!#$%&'*+.^_`|~9", value: '' },
+        { name: 'OpenAI-Beta', value: 'assistants=v2' },
+        { name: 'X-Empty', value: '' },
+        { name: 'X-Latin1', value: 'caf\u00e9\tok' },
+      ]);
+      for (const bad of ['', 'X Space', 'X:Colon', 'X(paren)', 'Ümlaut', 'x/y', 'a"b']) {
+        assertInvalid('completion-api', def, 'headers', [{ name: bad, value: 'v' }]);
+      }
+      for (const reserved of [...RESERVED_HEADERS, 'Authorization', 'API-KEY', 'Content-Type', 'HOST']) {
+        const result = check('completion-api', def, 'headers', [{ name: reserved, value: 'Bearer sk-123' }]);
+        assert.equal(typeof result, 'string', reserved);
+        assert.match(String(result), /^Extra headers: .*API key field/, `${reserved}: ${String(result)}`);
+      }
+      assert.equal(
+        check('completion-api', def, 'headers', [{ name: 'authorization', value: 'Bearer sk-123' }]),
+        'Extra headers: "authorization" is set by the connection itself; the key goes in the API key field',
+      );
+      assertInvalid('completion-api', def, 'headers', [{ name: 'X-A', value: '1' }, { name: 'x-a', value: '2' }]);
+      assertInvalid('completion-api', def, 'headers', [{ name: 'X-A', value: 'a\r\nX-Injected: 1' }]);
+      assertInvalid('completion-api', def, 'headers', [{ name: 'X-A', value: 'a\nb' }]);
+      assertInvalid('completion-api', def, 'headers', [{ name: 'X-A', value: '\u2603' }]);
+      assertInvalid('completion-api', def, 'headers', [{ name: 'X-A', value: 1 }]);
+      assertInvalid('completion-api', def, 'headers', [null]);
+      assertInvalid('completion-api', def, 'headers', { 'X-A': '1' });
+      assertInvalid('completion-api', def, 'headers', undefined);
+      // Every message is translated in every language, with the header's name filled in.
+      for (const lang of LANGS) {
+        const catalog = readCatalog(lang, 'completion-api');
+        for (const key of ['headerName', 'headerReserved', 'headerDuplicate', 'headerValue']) {
+          assert.deepEqual(placeholders(String(lookup(catalog, `completion-api.validation.${key}`))), ['__name__'], `${lang} ${key}`);
+        }
+      }
     });
 
     it('validates the base URL and the limits', () => {
