@@ -15,6 +15,7 @@ import {
   type CompletionChunk,
   type CompletionMeta,
 } from './generate';
+import { createDialect, isDialect, type Dialect, type DialectRules, type Reply, type Route, type ValidationOptions } from './dialects';
 
 export type ScriptedAnswer =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown } // body: object -> JSON; string -> sent as-is (text/plain); omitted -> OpenAI-shaped error JSON for that status
@@ -32,15 +33,19 @@ export type ScriptedAnswer =
 
 export interface RecordedRequest {
   method: string;
+  /** The request target as sent: pathname AND query string (e.g. "...?api-version=2024-10-21"). */
   path: string;
+  /** The pathname alone, without the query string. */
+  pathname: string;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
   at: number;
 }
 
 export interface CompletionServer {
-  url: string; // e.g. http://127.0.0.1:43123/v1  (base URL to give the client)
+  url: string; // e.g. http://127.0.0.1:43123/v1  (base URL to give the client; per dialect: azure = the origin, azure-v1 = origin + /openai/v1)
   port: number;
+  readonly dialect: Dialect;
   requests: RecordedRequest[]; // every request received, in order
   script(...answers: ScriptedAnswer[]): void; // queue answers, one per following POST .../completions
   reset(): void; // clear requests and the script
@@ -53,6 +58,8 @@ export interface ServerOptions {
   requireApiKey?: string;
   tokenDelayMs?: number;
   record?: boolean /* default true; false for benchmarks: do not keep requests */;
+  /** Which server to behave like (paths, auth, errors, quirks): see dialects.ts. Default 'openai'. */
+  dialect?: Dialect;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -86,6 +93,8 @@ interface ApiError {
 }
 
 const SERVER_ERROR_MESSAGE = 'The server had an error while processing your request. Sorry about that!';
+const PARSE_ERROR_MESSAGE =
+  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)";
 
 /** The OpenAI-shaped error body for a status (used when a scripted status has no body). */
 export function errorForStatus(status: number): { error: { message: string; type: string; param: null; code: string | null } } {
@@ -164,14 +173,14 @@ function validPrompt(prompt: unknown): boolean {
   return prompt.every((p) => Array.isArray(p) && p.length > 0 && p.every(tokenId));
 }
 
-export function validateCompletionRequest(body: unknown): ApiError | null {
+export function validateCompletionRequest(body: unknown, options?: ValidationOptions): ApiError | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return apiError(400, 'Invalid request body: expected a JSON object.');
   }
   const r = body as Record<string, unknown>;
   if (absent(r.model) || r.model === '') return apiError(400, 'You must provide a model parameter.', 'model');
   if (typeof r.model !== 'string') return typeError('model', 'a string', r.model);
-  if (!MODEL_IDS.has(r.model)) {
+  if (!MODEL_IDS.has(r.model) && options?.anyModel !== true) {
     return apiError(404, `The model \`${r.model}\` does not exist or you do not have access to it.`, null, 'model_not_found');
   }
   if (!validPrompt(r.prompt)) {
@@ -190,8 +199,9 @@ export function validateCompletionRequest(body: unknown): ApiError | null {
     return apiError(400, `Invalid 'best_of': expected an integer from 0 to 20, got ${JSON.stringify(r.best_of)}.`, 'best_of', 'invalid_value');
   }
   if (!absent(r.logprobs)) {
-    if (!isInt(r.logprobs) || r.logprobs < 0) return typeError('logprobs', 'an integer from 0 to 5', r.logprobs);
-    if (r.logprobs > 5) return apiError(400, `${r.logprobs} is greater than the maximum of 5 - 'logprobs'`, 'logprobs', 'invalid_value');
+    const maxLogprobs = options?.maxLogprobs ?? 5;
+    if (!isInt(r.logprobs) || r.logprobs < 0) return typeError('logprobs', `an integer from 0 to ${maxLogprobs}`, r.logprobs);
+    if (r.logprobs > maxLogprobs) return apiError(400, `${r.logprobs} is greater than the maximum of ${maxLogprobs} - 'logprobs'`, 'logprobs', 'invalid_value');
   }
   for (const flag of ['echo', 'stream'] as const) {
     if (!absent(r[flag]) && typeof r[flag] !== 'boolean') return typeError(flag, 'a boolean', r[flag]);
@@ -200,7 +210,7 @@ export function validateCompletionRequest(body: unknown): ApiError | null {
     const s = r.stop;
     const ok = typeof s === 'string' || (Array.isArray(s) && s.every((x) => typeof x === 'string'));
     if (!ok) return typeError('stop', 'a string or an array of strings', s);
-    if (Array.isArray(s) && s.length > 4) return apiError(400, `Invalid 'stop': at most 4 stop sequences are allowed, got ${s.length}.`, 'stop', 'invalid_value');
+    if (Array.isArray(s) && s.length > (options?.maxStops ?? 4)) return apiError(400, `Invalid 'stop': at most 4 stop sequences are allowed, got ${s.length}.`, 'stop', 'invalid_value');
   }
   if (!absent(r.stream_options)) {
     if (r.stream !== true) return apiError(400, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options');
@@ -232,6 +242,8 @@ interface Ctx {
   body: unknown;
   parsed: boolean;
   empty: boolean;
+  /** Dialect servers only: where the request goes. */
+  route?: Route;
 }
 
 type Headers = Record<string, string | number>;
@@ -267,6 +279,10 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
   const record = options.record !== false;
   const tokenDelayMs = Math.max(0, options.tokenDelayMs ?? 0);
   const requireApiKey = options.requireApiKey;
+  const dialect: Dialect = options.dialect ?? 'openai';
+  if (!isDialect(dialect)) throw new Error(`Unknown dialect ${JSON.stringify(dialect)}: expected one of openai, azure, azure-v1, vllm, llamacpp, ollama`);
+  /** The dialect's rules; undefined for 'openai', whose code path stays as it is. */
+  const rules: DialectRules | undefined = dialect === 'openai' ? undefined : createDialect(dialect, MODELS);
 
   const requests: RecordedRequest[] = [];
   const queue: ScriptedAnswer[] = [];
@@ -309,6 +325,11 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
   }
 
   function baseHeaders(ctx: Ctx, contentType?: string): Headers {
+    if (rules) {
+      const d: Headers = rules.headers(ctx.number);
+      if (contentType) d['content-type'] = contentType === JSON_TYPE ? rules.jsonType : contentType;
+      return d;
+    }
     const now = Date.now();
     const resetMs = Math.max(0, windowStart + RATE_WINDOW_MS - now);
     const h: Headers = {
@@ -337,7 +358,28 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
   }
 
   function sendError(ctx: Ctx, e: ApiError): void {
+    if (rules) return sendReply(ctx, rules.error(e));
     sendJson(ctx, e.status, errorBody(e));
+  }
+
+  /** A dialect's answer: an object body as JSON, a string body as text/plain. */
+  function sendReply(ctx: Ctx, reply: Reply): void {
+    if (typeof reply.body === 'string') sendText(ctx, reply.status, reply.body, baseHeaders(ctx, 'text/plain; charset=utf-8'));
+    else sendJson(ctx, reply.status, reply.body);
+  }
+
+  /** The JSON text of an error body, in the dialect's shape. */
+  function errorText(e: ApiError): string {
+    return JSON.stringify(rules ? rules.error(e).body : errorBody(e));
+  }
+
+  /** A completion body as the dialect sends it. */
+  function shapeBody(ctx: Ctx, request: Record<string, unknown>, body: CompletionBody): unknown {
+    return rules ? rules.body(body, request, ctx.route as Route) : body;
+  }
+
+  function eventFor(ctx: Ctx, request: Record<string, unknown>, chunk: CompletionChunk): string {
+    return sseEvent(rules ? rules.chunk(chunk, request, ctx.route as Route) : chunk);
   }
 
   function checkAuth(ctx: Ctx): ApiError | null {
@@ -377,23 +419,34 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
   // --- normal answers ------------------------------------------------------------------
 
   /** The normal answer: an error, a JSON body, or a stream to write. */
-  function normalAnswer(ctx: Ctx): { error: ApiError } | { request: Record<string, unknown> } {
+  function normalAnswer(ctx: Ctx): { error: ApiError } | { reply: Reply } | { request: Record<string, unknown> } {
+    if (rules) return dialectAnswer(ctx, rules);
     const authError = checkAuth(ctx);
     if (authError) return { error: authError };
-    if (!ctx.parsed && !ctx.empty) {
-      return {
-        error: apiError(
-          400,
-          "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
-        ),
-      };
-    }
+    if (!ctx.parsed && !ctx.empty) return { error: apiError(400, PARSE_ERROR_MESSAGE) };
     const body = ctx.empty ? {} : ctx.body;
     const invalid = validateCompletionRequest(body);
     if (invalid) return { error: invalid };
     const request = body as Record<string, unknown>;
     countTokens(request);
     return { request };
+  }
+
+  /** normalAnswer for a dialect: route refusals, auth, body, the dialect's own refusals and
+   * rewrite, then the standard validation (relaxed as the dialect says), errors shaped. */
+  function dialectAnswer(ctx: Ctx, d: DialectRules): { reply: Reply } | { request: Record<string, unknown> } {
+    const route = ctx.route as Route;
+    const refused = d.refuseRoute(route) ?? d.auth(ctx.req.headers, requireApiKey, route);
+    if (refused) return { reply: refused };
+    if (!ctx.parsed && !ctx.empty) return { reply: d.parseError(String(ctx.body)) ?? d.error(apiError(400, PARSE_ERROR_MESSAGE)) };
+    const body = ctx.empty ? {} : ctx.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { reply: d.error(apiError(400, 'Invalid request body: expected a JSON object.')) };
+    const prepared = d.prepare(body as Record<string, unknown>, route);
+    if ('reply' in prepared) return prepared;
+    const invalid = validateCompletionRequest(prepared.request, prepared.options);
+    if (invalid) return { reply: d.error(invalid) };
+    countTokens(prepared.request);
+    return { request: prepared.request };
   }
 
   function completionBody(ctx: Ctx, request: Record<string, unknown>): CompletionBody {
@@ -425,7 +478,7 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
         else if ((count & 255) === 0) await immediate(); // let other connections progress
       }
       if (dead(res)) return;
-      const ok = res.write(sseEvent(chunk));
+      const ok = res.write(eventFor(ctx, request, chunk));
       count++;
       if (!ok) {
         await waitDrain(res);
@@ -436,13 +489,14 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
     if (dead(res)) return;
     switch (mode.kind) {
       case 'normal':
-        res.end('data: [DONE]\n\n');
+        if (rules && !rules.streamDone) res.end();
+        else res.end('data: [DONE]\n\n');
         return;
       case 'no-done':
         res.end();
         return;
       case 'error': {
-        const data = JSON.stringify(errorBody(apiError(500, SERVER_ERROR_MESSAGE, null, null, 'server_error')));
+        const data = errorText(apiError(500, SERVER_ERROR_MESSAGE, null, null, 'server_error'));
         res.end(mode.style === 'event' ? `event: error\ndata: ${data}\n\n` : `data: ${data}\n\n`);
         return;
       }
@@ -457,8 +511,8 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
   /** The whole SSE text of a stream (for drip delivery, meant for small streams). */
   function streamText(ctx: Ctx, request: Record<string, unknown>): string {
     const parts: string[] = [];
-    for (const chunk of streamChunkIterator(request, meta(ctx))) parts.push(sseEvent(chunk));
-    parts.push('data: [DONE]\n\n');
+    for (const chunk of streamChunkIterator(request, meta(ctx))) parts.push(eventFor(ctx, request, chunk));
+    if (!rules || rules.streamDone) parts.push('data: [DONE]\n\n');
     return parts.join('');
   }
 
@@ -484,19 +538,20 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
     let e = 0;
     for (const chunk of streamChunkIterator(request, meta(ctx))) {
       if (comments && e % 2 === 1) parts.push(`: keep-alive${lineEnd}`);
+      const shaped = rules ? rules.chunk(chunk, request, ctx.route as Route) : chunk;
       if (e % 3 === 1) {
-        const lines = JSON.stringify(chunk, null, 1).split('\n');
+        const lines = JSON.stringify(shaped, null, 1).split('\n');
         lines.forEach((line, i) => {
           parts.push(`data: ${line}${lineEnd}`);
           if (comments && i === 0) parts.push(`: keep-alive${lineEnd}`);
         });
       } else {
-        parts.push(`data: ${JSON.stringify(chunk)}${lineEnd}`);
+        parts.push(`data: ${JSON.stringify(shaped)}${lineEnd}`);
       }
       parts.push(lineEnd);
       e++;
     }
-    parts.push(`data: [DONE]${lineEnd}${lineEnd}`);
+    if (!rules || rules.streamDone) parts.push(`data: [DONE]${lineEnd}${lineEnd}`);
     return parts.join('');
   }
 
@@ -572,10 +627,20 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
       }
       return sendError(ctx, answer.error);
     }
+    if ('reply' in answer) {
+      if (dripAnswer) {
+        const text = typeof answer.reply.body === 'string' ? answer.reply.body : JSON.stringify(answer.reply.body);
+        const bytes = Buffer.from(text, 'utf8');
+        const headers = baseHeaders(ctx, typeof answer.reply.body === 'string' ? 'text/plain; charset=utf-8' : JSON_TYPE);
+        headers['content-length'] = bytes.length;
+        return drip(ctx, answer.reply.status, headers, bytes, dripAnswer.intervalMs, dripAnswer.chunkBytes);
+      }
+      return sendReply(ctx, answer.reply);
+    }
     const request = answer.request;
     const streamed = request.stream === true || streamMode !== undefined;
     if (!streamed) {
-      const body = completionBody(ctx, request);
+      const body = shapeBody(ctx, request, completionBody(ctx, request));
       if (dripAnswer) {
         const bytes = Buffer.from(JSON.stringify(body), 'utf8');
         const headers = baseHeaders(ctx, JSON_TYPE);
@@ -601,12 +666,12 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
     let text: string | undefined;
     if (a.body === undefined) {
       if (status >= 400) {
-        text = JSON.stringify(errorForStatus(status));
-        headers['content-type'] = JSON_TYPE;
+        text = rules ? errorText({ status, ...errorForStatus(status).error }) : JSON.stringify(errorForStatus(status));
+        headers['content-type'] = rules ? rules.jsonType : JSON_TYPE;
       } else if (status !== 204 && status !== 304 && !(status >= 100 && status < 200)) {
         const request = ctx.parsed && typeof ctx.body === 'object' && ctx.body !== null ? (ctx.body as Record<string, unknown>) : { model: 'demo-instruct' };
-        text = JSON.stringify(completionBody(ctx, request));
-        headers['content-type'] = JSON_TYPE;
+        text = JSON.stringify(shapeBody(ctx, request, completionBody(ctx, request)));
+        headers['content-type'] = rules ? rules.jsonType : JSON_TYPE;
       }
     } else if (typeof a.body === 'string') {
       text = a.body;
@@ -628,18 +693,30 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
     if (validateCompletionRequest(request) !== null) request = { model: typeof request.model === 'string' && MODEL_IDS.has(request.model) ? request.model : 'demo-instruct', prompt: 'large' };
     delete request.stream;
     const body = completionBody(ctx, request);
-    if (body.choices.length === 0) return sendJson(ctx, 200, completionBody(ctx, { model: body.model || 'demo-instruct' }));
+    if (body.choices.length === 0) {
+      const fallback = { model: body.model || 'demo-instruct' };
+      return sendJson(ctx, 200, shapeBody(ctx, fallback, completionBody(ctx, fallback)));
+    }
     const size = Buffer.byteLength(JSON.stringify(body));
     if (size < bytes) {
       const pad = ' lorem';
       body.choices[0].text += pad.repeat(Math.ceil((bytes - size) / pad.length));
     }
-    sendJson(ctx, 200, body);
+    sendJson(ctx, 200, shapeBody(ctx, request, body));
   }
 
   // --- other routes --------------------------------------------------------------------
 
   function answerOther(ctx: Ctx, method: string, pathname: string): void {
+    if (rules) {
+      const route = ctx.route as Route;
+      if (route.kind === 'models' || route.kind === 'model') {
+        const refused = rules.refuseRoute(route) ?? rules.auth(ctx.req.headers, requireApiKey, route);
+        if (refused) return sendReply(ctx, refused);
+        return sendReply(ctx, route.kind === 'models' ? rules.models() : rules.model(route.modelId ?? ''));
+      }
+      return sendReply(ctx, rules.notFound(method, pathname));
+    }
     if (method === 'GET') {
       const models = /(?:^|\/)models(?:\/([^/]+))?$/.exec(pathname);
       if (models) {
@@ -670,7 +747,12 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
-    const completion = method === 'POST' && isCompletionPath(pathname);
+    let route: Route | undefined;
+    let completion: boolean;
+    if (rules) {
+      route = rules.route(method, pathname, q < 0 ? '' : url.slice(q + 1));
+      completion = route.kind === 'completions';
+    } else completion = method === 'POST' && isCompletionPath(pathname);
     const scripted = completion ? queue.shift() : undefined;
     res.on('error', noop);
     req.on('error', noop);
@@ -698,8 +780,8 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
           /* keep the raw text */
         }
       }
-      if (record) requests.push({ method, path: url, headers: req.headers, body, at: start });
-      const ctx: Ctx = { req, res, number, start, body, parsed, empty: text.length === 0 && !tooLarge };
+      if (record) requests.push({ method, path: url, pathname, headers: req.headers, body, at: start });
+      const ctx: Ctx = { req, res, number, start, body, parsed, empty: text.length === 0 && !tooLarge, route };
       if (tooLarge) return sendError(ctx, apiError(413, `Request body too large: at most ${MAX_BODY_BYTES} bytes.`));
       if (completion) {
         answerCompletion(ctx, scripted).catch(() => {
@@ -739,8 +821,11 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
   return {
-    url: `http://${urlHost}:${port}/v1`,
+    url: `http://${urlHost}:${port}${rules ? rules.basePath : '/v1'}`,
     port,
+    get dialect(): Dialect {
+      return dialect;
+    },
     requests,
     script(...answers: ScriptedAnswer[]): void {
       queue.push(...answers);
@@ -770,3 +855,4 @@ export async function startCompletionServer(options: ServerOptions = {}): Promis
 // Re-exported for tests and tools.
 export { completionFor, streamChunkIterator, planFor };
 export type { CompletionBody, CompletionChunk };
+export { DIALECTS, type Dialect } from './dialects';

@@ -394,3 +394,18 @@ export function* streamChunkIterator(request: Record<string, unknown>, meta: Com
 export function streamChunksFor(request: Record<string, unknown>, meta: CompletionMeta): object[] {
   return Array.from(streamChunkIterator(request, meta));
 }
+
+// ---------------------------------------------------------------------------------------
+// Token ids and bytes, for dialects whose logprobs name them (see dialects.ts: llama.cpp)
+
+/** A stable integer id for a token: 1000 + its vocabulary index, or a hash-derived id
+ * (>= 100000) for text that is not a vocabulary entry (a token cut by a stop sequence). */
+export function tokenId(token: string): number {
+  const i = VOCABULARY.indexOf(token);
+  return i >= 0 ? 1000 + i : 100000 + (fnv1a(token) % 50000);
+}
+
+/** The UTF-8 bytes of a token, as numbers. */
+export function utf8Bytes(token: string): number[] {
+  return Array.from(Buffer.from(token, 'utf8'));
+}
