@@ -62,7 +62,8 @@ describe('server kinds', () => {
 
   it('name the parameters a server would reject or ignore', () => {
     const fields = (kind: string, request: Record<string, unknown>) => serverKind(kind).gaps(request).map((p) => p.field);
-    assert.deepEqual(fields('llamacpp', { echo: false, best_of: 1, suffix: 'x', n: 2 }), ['echo', 'best_of', 'suffix']);
+    assert.deepEqual(fields('llamacpp', { echo: true, best_of: 1, suffix: 'x', n: 2 }), ['echo', 'best_of', 'suffix']);
+    assert.deepEqual(fields('llamacpp', { echo: false }), []);
     assert.deepEqual(fields('vllm', { best_of: 1, suffix: 'x' }), ['suffix']);
     assert.deepEqual(fields('vllm', { best_of: 3 }), ['best_of']);
     assert.deepEqual(fields('ollama', { prompt: ['a'], n: 2, echo: true, logit_bias: { '1': 1 } }), ['prompt', 'n', 'echo', 'logit_bias']);

@@ -78,8 +78,12 @@ export const KINDS: Record<ServerKindId, ServerKind> = {
     ],
   }),
   llamacpp: plain('llamacpp', 'llama.cpp server', {
-    // llama.cpp answers 400 when these keys are present at all, whatever their value.
-    gaps: (r) => ['echo', 'best_of', 'suffix'].filter((k) => present(r[k])).map((k) => refuse(k, 'llama.cpp server', 'it rejects this key')),
+    // llama.cpp's OpenAI layer throws "Unsupported param" (an HTTP 500) for `echo: true`
+    // and for `best_of` or `suffix` present at all, whatever their value.
+    gaps: (r) => [
+      ...(r.echo === true ? [refuse('echo', 'llama.cpp server', 'it rejects echo')] : []),
+      ...['best_of', 'suffix'].filter((k) => k in r).map((k) => refuse(k, 'llama.cpp server', 'it rejects this key')),
+    ],
     streamMayEndWithoutDone: true,
   }),
   ollama: plain('ollama', 'Ollama', {
