@@ -28,7 +28,7 @@ export function demoFlow(baseUrl: string, model: string, connectionName: string)
 
   return [
     { id: TAB, type: 'tab', label: 'Create Completion demo', disabled: false, info: '' },
-    { id: API, type: 'completion-api', name: connectionName, baseUrl, timeout: '120', maxRetries: '2', maxInFlight: '4', maxQueue: '10000', maxResponseMB: '16' },
+    { id: API, type: 'completion-api', name: connectionName, serverKind: 'other', apiVersion: '2024-10-21', headers: [], tls: '', baseUrl, timeout: '120', maxRetries: '2', maxInFlight: '4', maxQueue: '10000', maxResponseMB: '16' },
     { id: 'demo-comment', type: 'comment', name: `Talking to ${connectionName} at ${baseUrl}. Click an inject button, watch the debug sidebar.`, info: '', wires: [], ...at(360, 40) },
 
     inject('demo-inject-basic', 'prompt string', 'Say this is a test', ['demo-basic'], 140, 100),

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startCompletionServer, type CompletionServer } from './server/completion-server';
+import { demoFlow } from '../scripts/demo-flow';
 import {
   MODULE_NAME,
   packPackage,
@@ -283,6 +284,27 @@ describe('editor in a real browser (Chromium + playwright-core)', function () {
     assert.ok(headings.some((h) => /Details/.test(h)), `help headings: ${headings}`);
     assert.ok((await help.locator('ol.node-ports').count()) >= 1, 'help has no <ol class="node-ports">');
     await shot('editor-help.png');
+  });
+
+  it('imports every example flow and the npm start demo flow with every node valid', async function () {
+    const examplesDir = path.join(repositoryRoot(), 'examples');
+    const flows = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.json'))
+      .map((f) => ({ name: f, nodes: JSON.parse(fs.readFileSync(path.join(examplesDir, f), 'utf8')) as unknown[] }));
+    flows.push({ name: 'npm start demo', nodes: demoFlow('http://127.0.0.1:1/v1', 'demo-instruct', 'demo').filter((n) => n.type !== 'tab') });
+    for (const flow of flows) {
+      const invalid = await page.evaluate((nodes) => {
+        const RED = (window as any).RED;
+        RED.view.importNodes(nodes, { generateIds: true, addFlow: true });
+        const bad: string[] = [];
+        const check = (n: { valid?: boolean; type: string; name?: string; validationErrors?: unknown }) => {
+          if (n.valid === false) bad.push(`${n.type} ${n.name ?? ''}: ${JSON.stringify(n.validationErrors)}`);
+        };
+        RED.nodes.eachNode(check);
+        RED.nodes.eachConfig(check);
+        return bad;
+      }, flow.nodes);
+      assert.deepEqual(invalid, [], `${flow.name}: ${invalid.join('; ')}`);
+    }
   });
 
   it('ran without script errors in the page (requests outside 127.0.0.1 are blocked)', function () {

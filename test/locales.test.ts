@@ -792,7 +792,9 @@ describe('editor definitions', () => {
 
     it('validates the server kind, the base URL per kind, and the api-version for Azure', () => {
       for (const kind of SERVER_KINDS) assertValid('completion-api', def, 'serverKind', kind);
-      for (const kind of ['', 'azure-openai', 'OpenAI', undefined]) assertInvalid('completion-api', def, 'serverKind', kind);
+      for (const kind of ['', 'azure-openai', 'OpenAI']) assertInvalid('completion-api', def, 'serverKind', kind);
+      // A flow written without a kind means OpenAI, as at runtime.
+      assertValid('completion-api', def, 'serverKind', undefined);
 
       assertValid('completion-api', def, 'baseUrl', '', { serverKind: 'openai' });
       assertValid('completion-api', def, 'baseUrl', '', {});
@@ -840,7 +842,7 @@ describe('editor definitions', () => {
       assertInvalid('completion-api', def, 'headers', [{ name: 'X-A', value: 1 }]);
       assertInvalid('completion-api', def, 'headers', [null]);
       assertInvalid('completion-api', def, 'headers', { 'X-A': '1' });
-      assertInvalid('completion-api', def, 'headers', undefined);
+      assertValid('completion-api', def, 'headers', undefined);
       // Every message is translated in every language, with the header's name filled in.
       for (const lang of LANGS) {
         const catalog = readCatalog(lang, 'completion-api');
