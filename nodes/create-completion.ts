@@ -1,13 +1,13 @@
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
 import type { CompletionApiNode } from './lib/completion-api-node';
-import { mergeRequest } from './lib/build-request';
 import { callCompletion, type CompletionResponse } from './lib/call-completion';
 import { CompletionError } from './lib/errors';
 import { editorDefaults, type EditorRequestFields } from './lib/request-defaults';
+import { prepareRequest } from './lib/prepare-request';
+import { publicError } from './lib/public-error';
 import { chunkMessage, resultMessages, tokensUsed, RESULT_FORMATS, type Message, type MessageSource, type ResultFormat } from './lib/result-messages';
-import { scrubText, scrubValue } from './lib/scrub';
-import { describeProblems, validateRequest } from './lib/validate';
-import { toCompletionError } from './lib/to-completion-error';
+import { scrubValue } from './lib/scrub';
+import { describeProblems } from './lib/validate';
 
 interface CreateCompletionDef extends NodeDef, EditorRequestFields {
   api: string;
@@ -36,6 +36,14 @@ export = function register(RED: NodeAPI): void {
     let closed = false;
 
     const t = (key: string, values?: Record<string, string | number>) => RED._(`create-completion.${key}`, values);
+    // RED._ costs microseconds per call: the fixed texts are looked up once.
+    const requestingText = t('status.requesting');
+    const doneTemplate = t('status.done', { status: '\u0001', tokens: '\u0002' });
+    const doneNoUsageTemplate = t('status.doneNoUsage', { status: '\u0001' });
+    const doneText = (code: number, tokens: number | undefined) =>
+      tokens === undefined
+        ? doneNoUsageTemplate.replace('\u0001', String(code))
+        : doneTemplate.replace('\u0001', String(code)).replace('\u0002', String(tokens));
     const status = (fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey', shape: 'dot' | 'ring', text: string) => {
       if (!closed) node.status({ fill, shape, text: text.length > STATUS_TEXT_MAX ? `${text.slice(0, STATUS_TEXT_MAX - 1)}…` : text });
     };
@@ -58,16 +66,12 @@ export = function register(RED: NodeAPI): void {
       if (!api.connection) throw new CompletionError('NO_CONNECTION', t('errors.badConnection', { reason: api.connectionError ?? '' }));
       const connection = api.connection;
 
-      const params = { ...defaults.params };
-      const prompt = await editorPrompt(msg);
-      if (prompt !== undefined && prompt !== '') params.prompt = prompt;
-      const { request, problems } = mergeRequest(params, msg.payload);
-      problems.unshift(...defaults.problems);
-      problems.push(...validateRequest(request), ...connection.settings.kind.gaps(request));
-      if (problems.length > 0) {
-        status('red', 'ring', t('status.invalid', { fields: problems.map((p) => p.field).join(', ') }));
-        throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(problems)}`, { fields: problems });
+      const prepared = prepareRequest(defaults, await editorPrompt(msg), msg.payload, connection.settings.kind);
+      if (!prepared.ok) {
+        status('red', 'ring', t('status.invalid', { fields: prepared.problems.map((p) => p.field).join(', ') }));
+        throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(prepared.problems)}`, { fields: prepared.problems });
       }
+      const { request, body } = prepared;
 
       const controller = new AbortController();
       inFlight.add(controller);
@@ -95,7 +99,7 @@ export = function register(RED: NodeAPI): void {
         }
         const response: CompletionResponse = await connection.limiter.run(controller.signal, () => {
           leaveQueue();
-          status('blue', 'dot', t('status.requesting'));
+          status('blue', 'dot', requestingText);
           return callCompletion(connection.transport, connection.settings, request, controller.signal, {
             onRetry: (retry, reason) => status('yellow', 'ring', t('status.retrying', { attempt: retry, reason })),
             onEvent: (chunk, index, code) => {
@@ -103,14 +107,13 @@ export = function register(RED: NodeAPI): void {
               emit(chunkMessage(format, chunk, index, code, source));
               if (index % 16 === 0) status('blue', 'dot', t('status.streaming', { count: chunks }));
             },
-          });
+          }, body);
         });
         for (const message of resultMessages(format, response, source, response.events > 0 ? chunks : undefined)) emit(message);
         if (!closed) send([null, msg]);
         const tokens = tokensUsed(response.body);
-        const code = String(response.status);
         const ok = response.status >= 200 && response.status < 300;
-        status(ok ? 'green' : 'yellow', 'dot', tokens === undefined ? t('status.doneNoUsage', { status: code }) : t('status.done', { status: code, tokens }));
+        status(ok ? 'green' : 'yellow', 'dot', doneText(response.status, tokens));
       } finally {
         leaveQueue();
         inFlight.delete(controller);
@@ -118,19 +121,26 @@ export = function register(RED: NodeAPI): void {
     }
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      // Node-RED clones the message to hand it to Catch and Complete nodes, which can
+      // throw (a message nested thousands of levels deep): that must not escape as an
+      // unhandled rejection, which would stop the whole process.
+      const finish = (error?: Error) => {
+        try {
+          done(error);
+        } catch (failure) {
+          node.error(`could not end the message: ${(failure as Error).message}`);
+        }
+      };
       const settled = handle(msg, send).then(
-        () => done(),
+        () => finish(),
         (error: unknown) => {
-          const failure = toCompletionError(error);
-          const secrets = connectionNode()?.connection?.secrets ?? [];
-          failure.message = scrubText(failure.message, secrets);
-          if (failure.cause.body !== undefined) failure.cause.body = scrubValue(failure.cause.body, secrets);
+          const failure = publicError(error, connectionNode()?.connection?.secrets ?? []);
           if (failure.code !== 'INVALID_REQUEST') status('red', 'ring', t('status.failed', { reason: failure.message }));
-          done(failure);
+          finish(failure);
         },
       );
       settling.add(settled);
-      void settled.finally(() => settling.delete(settled));
+      settled.finally(() => settling.delete(settled)).catch(() => {});
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

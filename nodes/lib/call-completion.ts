@@ -4,6 +4,7 @@ import { retryDelayMs, shouldRetryStatus } from './retry-policy';
 import { SseDecoder } from './sse';
 import { StreamAssembler } from './assemble-stream';
 import { normalizeChoicesLogprobs } from './normalize-logprobs';
+import { scrubText } from './scrub';
 import type { ConnectionSettings } from './connection-settings';
 import type { OpenResponse, ResponseHeaders, Transport } from './transport';
 
@@ -25,7 +26,7 @@ export interface CallHooks {
   onEvent?(chunk: Record<string, unknown>, index: number, status: number): void;
 }
 
-type Settings = Pick<ConnectionSettings, 'kind' | 'apiVersion' | 'timeoutMs' | 'maxRetries' | 'maxRetryWaitMs' | 'maxResponseBytes'>;
+type Settings = Pick<ConnectionSettings, 'kind' | 'apiVersion' | 'apiKey' | 'timeoutMs' | 'maxRetries' | 'maxRetryWaitMs' | 'maxResponseBytes'>;
 
 /** Thrown inside an attempt when another try may succeed. */
 class Retryable extends Error {
@@ -45,8 +46,8 @@ export async function callCompletion(
   request: Record<string, unknown>,
   signal: AbortSignal,
   hooks: CallHooks = {},
+  body: string = JSON.stringify(request),
 ): Promise<CompletionResponse> {
-  const body = JSON.stringify(request);
   const stream = request.stream === true;
   const path = settings.kind.completionsPath(request.model, settings.apiVersion);
   for (let attempt = 1; ; attempt++) {
@@ -105,7 +106,7 @@ async function attemptOnce(
       } catch (error) {
         throw retryableFailure(error as CompletionError, headers, parent);
       }
-      const parsed = parseBody(raw, ok, status);
+      const parsed = parseBody(raw, ok, status, secretsOf(settings));
       if (ok) normalizeChoicesLogprobs(parsed);
       const result: CompletionResponse = { status, headers, body: parsed, events: 0, attempts: attempt };
       if (!ok && shouldRetryStatus(status, headers)) {
@@ -114,7 +115,7 @@ async function attemptOnce(
       return result;
     }
 
-    return await readEventStream(response, limits, controller.signal, hooks, attempt, canRetry, parent, settings.kind.streamMayEndWithoutDone);
+    return await readEventStream(response, limits, controller.signal, hooks, attempt, canRetry, parent, settings);
   } finally {
     clearTimeout(headerTimer);
     parent.removeEventListener('abort', onParentAbort);
@@ -134,14 +135,18 @@ function isEventStream(headers: ResponseHeaders): boolean {
   return String(Array.isArray(type) ? type[0] : type ?? '').toLowerCase().includes('text/event-stream');
 }
 
-function parseBody(raw: Buffer, ok: boolean, status: number): unknown {
+function secretsOf(settings: Settings): string[] {
+  return settings.apiKey ? [settings.apiKey] : [];
+}
+
+function parseBody(raw: Buffer, ok: boolean, status: number, secrets: readonly string[]): unknown {
   const text = raw.toString('utf8');
   if (text === '' && !ok) return '';
   try {
     return JSON.parse(text);
   } catch {
     if (!ok) return text;
-    throw new CompletionError('BAD_RESPONSE', `HTTP ${status} with a body that is not JSON: ${preview(text)}`, { status });
+    throw new CompletionError('BAD_RESPONSE', `HTTP ${status} with a body that is not JSON: ${preview(text, secrets)}`, { status });
   }
 }
 
@@ -153,8 +158,10 @@ async function readEventStream(
   attempt: number,
   canRetry: boolean,
   parent: AbortSignal,
-  mayEndWithoutDone: boolean,
+  settings: Settings,
 ): Promise<CompletionResponse> {
+  const mayEndWithoutDone = settings.kind.streamMayEndWithoutDone;
+  const secrets = secretsOf(settings);
   const { status, headers } = response;
   const decoder = new SseDecoder();
   const assembler = new StreamAssembler();
@@ -169,7 +176,7 @@ async function readEventStream(
         finished = true;
         return;
       }
-      const parsed = parseEvent(event.data, event.event, status, events);
+      const parsed = parseEvent(event.data, event.event, status, events, secrets);
       normalizeChoicesLogprobs(parsed);
       assembler.add(parsed);
       hooks.onEvent?.(parsed, events, status);
@@ -205,23 +212,25 @@ async function readEventStream(
   return { status, headers, body: assembler.result(), events, attempts: attempt };
 }
 
-function parseEvent(data: string, eventName: string | undefined, status: number, index: number): Record<string, unknown> {
+function parseEvent(data: string, eventName: string | undefined, status: number, index: number, secrets: readonly string[]): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);
   } catch {
-    throw new CompletionError('STREAM_ERROR', `stream event ${index} is not JSON: ${preview(data)}`, { status });
+    throw new CompletionError('STREAM_ERROR', `stream event ${index} is not JSON: ${preview(data, secrets)}`, { status });
   }
   const isObject = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
   if (eventName === 'error' || (isObject && (parsed as Record<string, unknown>).error !== undefined)) {
     const failure = httpError(status, isObject ? parsed : { error: String(parsed) });
     throw new CompletionError('STREAM_ERROR', `stream error event after ${index} events: ${failure.message}`, failure.cause);
   }
-  if (!isObject) throw new CompletionError('STREAM_ERROR', `stream event ${index} is not an object: ${preview(data)}`, { status });
+  if (!isObject) throw new CompletionError('STREAM_ERROR', `stream event ${index} is not an object: ${preview(data, secrets)}`, { status });
   return parsed as Record<string, unknown>;
 }
 
-function preview(text: string): string {
+/** The start of a body for an error text; scrubbed before it is cut, so no part of a key survives. */
+function preview(raw: string, secrets: readonly string[]): string {
+  const text = scrubText(raw, secrets);
   return text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}…` : JSON.stringify(text);
 }
 

@@ -93,6 +93,10 @@ function brokenError(error: Error, signal: AbortSignal): CompletionError {
     return new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
   }
   const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^(Z_|ERR__ERROR_|ERR_BROTLI)/.test(code)) {
+    // zlib could not decode what the server sent: another try would get the same.
+    return new CompletionError('BAD_RESPONSE', `the response body could not be decoded: ${error.message}`, { code });
+  }
   return new CompletionError('NETWORK_ERROR', `connection broke while reading the response: ${error.message}`, {
     code: typeof code === 'string' ? code : null,
   });

@@ -94,6 +94,14 @@ export function resultMessages(
     return [msg];
   }
   const envelope = envelopeOf(response.body);
+  if (streamed && choices.length === 0) {
+    // The chunks already sent opened a sequence: close it, or a join waits forever.
+    const msg = withResponse(source.copy(), response);
+    msg.payload = [];
+    msg.completion = envelope;
+    closeSequence(msg, source.sequenceId, firstIndex, { type: 'array', len: 1 });
+    return [msg];
+  }
   const start = firstIndex ?? 0;
   const count = start + choices.length;
   return choices.map((choice, i) => {

@@ -29,7 +29,7 @@ export const NUMBER_LIMITS: Record<(typeof NUMBER_PARAMS)[number], { integer: bo
   best_of: { integer: true, min: 0, max: 20 },
   frequency_penalty: { integer: false, min: -2, max: 2 },
   logprobs: { integer: true, min: 0, max: 5 },
-  max_tokens: { integer: true, min: 0 },
+  max_tokens: { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
   n: { integer: true, min: 1, max: 128 },
   presence_penalty: { integer: false, min: -2, max: 2 },
   seed: { integer: true, min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
@@ -48,6 +48,9 @@ const numberProperties = Object.fromEntries(
   Object.entries(NUMBER_LIMITS).map(([name, limits]) => [name, numberSchema(limits)]),
 );
 
+/** ajv takes Infinity for an integer: every integer needs an upper bound. */
+const TOKEN_ID = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
 /**
  * The seed's request schema. `nullable` is gone because the request builder drops
  * nulls before validation (a null in msg.payload means "do not send this").
@@ -62,11 +65,11 @@ export const REQUEST_SCHEMA = {
       oneOf: [
         { type: 'string' },
         { type: 'array', items: { type: 'string' } },
-        { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 } },
+        { type: 'array', minItems: 1, items: TOKEN_ID },
         {
           type: 'array',
           minItems: 1,
-          items: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 } },
+          items: { type: 'array', minItems: 1, items: TOKEN_ID },
         },
       ],
     },

@@ -21,7 +21,12 @@ function shortValue(value: unknown): string {
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {
-    text = String(value);
+    try {
+      text = String(value);
+    } catch {
+      // A null-prototype object has no toString.
+      text = Object.prototype.toString.call(value);
+    }
   }
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
