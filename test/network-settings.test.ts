@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import tlsNode from '@node-red/nodes/core/network/05-tls.js';
 import { FlowHarness } from './support/flow-harness';
@@ -23,9 +24,10 @@ async function tlsFront(target: CompletionServer): Promise<{ url: string; close(
   return { url: `https://127.0.0.1:${port}/v1`, close: () => new Promise((r) => { front.closeAllConnections(); front.close(() => r()); }) };
 }
 
-/** A forward proxy for plain HTTP that records what went through it. */
+/** A forward proxy (absolute-form HTTP and CONNECT tunnels) that records what went through it. */
 async function forwardProxy(): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
   const seen: string[] = [];
+  const tunnels = new Set<net.Socket>();
   const proxy = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     const target = new URL(req.url ?? '');
@@ -35,9 +37,32 @@ async function forwardProxy(): Promise<{ url: string; seen: string[]; close(): P
     });
     req.pipe(upstream);
   });
+  proxy.on('connect', (req, client: net.Socket, head: Buffer) => {
+    seen.push(`CONNECT ${req.url}`);
+    const [host, port] = String(req.url).split(':');
+    const upstream = net.connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const socket of [client, upstream]) {
+      tunnels.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => tunnels.delete(socket));
+    }
+  });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   const { port } = proxy.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => { proxy.closeAllConnections(); proxy.close(() => r()); }) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => new Promise((r) => {
+      for (const socket of tunnels) socket.destroy();
+      proxy.closeAllConnections();
+      proxy.close(() => r());
+    }),
+  };
 }
 
 describe('TLS, extra headers and proxies', function () {
@@ -103,6 +128,36 @@ describe('TLS, extra headers and proxies', function () {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
+      await proxy.close();
+    }
+  });
+
+  it('tunnels HTTPS through the proxy named by HTTPS_PROXY with CONNECT, keeping TLS verification', async () => {
+    const proxy = await forwardProxy();
+    const front = await tlsFront(server);
+    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY, https_proxy: process.env.https_proxy, no_proxy: process.env.no_proxy };
+    try {
+      delete process.env.https_proxy;
+      delete process.env.no_proxy;
+      process.env.HTTPS_PROXY = proxy.url;
+      process.env.NO_PROXY = '';
+      const tls = { id: 'tls', type: 'tls-config', name: 'self-signed', cert: '', key: '', ca: path.join(fixtures, 'cert.pem'), certname: '', keyname: '', caname: '', servername: '', verifyservercert: true, alpnprotocol: '' };
+      flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [tls], modules: [tlsNode] });
+      const first = await flow.run({ payload: 'through the tunnel' });
+      assert.equal(first.results[0]?.payload.status, 200, JSON.stringify(first.errors[0]?.error));
+      const second = await flow.run({ payload: { prompt: 'again', stream: true } });
+      assert.equal(second.results.at(-1)?.complete, true, JSON.stringify(second.errors[0]?.error));
+      assert.deepEqual(proxy.seen, [`CONNECT 127.0.0.1:${new URL(front.url).port}`], 'one tunnel, kept alive for the second request');
+      await flow.unload();
+      flow = await FlowHarness.load({ api: { baseUrl: front.url, maxRetries: '0' }, node: { max_tokens: '2' } });
+      const unverified = await flow.run({ payload: 'x' });
+      assert.match(unverified.errors[0]?.error.message ?? '', /certificate/, 'the tunnel does not skip certificate checks');
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await front.close();
       await proxy.close();
     }
   });

@@ -9,8 +9,8 @@ import { scrubText, scrubValue } from './scrub';
 export function publicError(error: unknown, secrets: readonly string[]): CompletionError {
   const failure = error instanceof CompletionError
     ? error
-    // A foreign error keeps only its message: whatever else it holds (an axios config
-    // with headers, say) stays behind.
+    // A foreign error keeps only its message: whatever else it holds (a request
+    // with its headers, say) stays behind.
     : new CompletionError('BAD_RESPONSE', error instanceof Error ? error.message : String(error));
   if (secrets.length === 0) return failure;
   failure.message = scrubText(failure.message, secrets);

@@ -1,9 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
-import axios, { type AxiosInstance } from 'axios';
+import tls from 'node:tls';
+import type { Duplex, Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { CompletionError } from './errors';
 import type { ConnectionSettings } from './connection-settings';
+import { proxyFor } from './proxy-for';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -23,29 +25,22 @@ const PACKAGE_VERSION: string = (() => {
 })();
 
 /**
- * One HTTP client per connection, with keep-alive sockets shared by every node that
- * uses it. Bodies always come back as streams so the caller can cap their size,
- * time the gaps between chunks and decode server-sent events as they arrive.
+ * One HTTP client per connection, on Node's own http and https modules, with
+ * keep-alive sockets shared by every node that uses it. (A general-purpose client
+ * cost three times the CPU per request here: see the README's benchmark.) Bodies
+ * come back as streams, so the caller can cap their size, time the gaps between
+ * chunks and decode server-sent events as they arrive. Proxies come from the
+ * environment (proxy-for.ts): plain HTTP through the proxy, HTTPS tunnelled with
+ * CONNECT.
  */
 export class Transport {
   private readonly httpAgent = new http.Agent({ keepAlive: true });
   private readonly httpsAgent: https.Agent;
-  private readonly client: AxiosInstance;
+  private readonly tunnels = new Map<string, TunnelAgent>();
 
-  /** `tls`: CA, client certificate and verification options (from a Node-RED tls-config node). */
-  constructor(private readonly settings: ConnectionSettings, tls: https.AgentOptions = {}) {
-    this.httpsAgent = new https.Agent({ keepAlive: true, ...tls });
-    this.client = axios.create({
-      httpAgent: this.httpAgent,
-      httpsAgent: this.httpsAgent,
-      responseType: 'stream',
-      // Every status is an answer to report; retries and errors are decided above.
-      validateStatus: () => true,
-      // A redirected POST would silently become a GET; report the 3xx instead.
-      maxRedirects: 0,
-      decompress: true,
-      transformRequest: [(data: unknown) => data],
-    });
+  /** `tlsOptions`: CA, client certificate and verification (from a Node-RED tls-config node). */
+  constructor(private readonly settings: ConnectionSettings, private readonly tlsOptions: https.AgentOptions = {}) {
+    this.httpsAgent = new https.Agent({ keepAlive: true, ...tlsOptions });
   }
 
   headers(stream: boolean): Record<string, string> {
@@ -59,43 +54,111 @@ export class Transport {
   }
 
   /** Sends one request (a POST when there is a body) and resolves when the response headers are in. */
-  async open(path: string, body: string | undefined, stream: boolean, signal: AbortSignal): Promise<OpenResponse> {
-    try {
-      const response = await this.client.request({
-        url: this.settings.baseUrl + path,
-        method: body === undefined ? 'GET' : 'POST',
-        data: body,
-        headers: this.headers(stream),
-        signal,
+  open(path: string, body: string | undefined, stream: boolean, signal: AbortSignal): Promise<OpenResponse> {
+    return new Promise<OpenResponse>((resolve, reject) => {
+      let request: http.ClientRequest;
+      try {
+        request = this.request(new URL(this.settings.baseUrl + path), body, stream, signal);
+      } catch (error) {
+        reject(networkError(error, signal));
+        return;
+      }
+      request.once('response', (response) => {
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: decoded(response) });
       });
-      return { status: response.status, headers: plainHeaders(response.headers), body: response.data as Readable };
-    } catch (error) {
-      throw networkError(error, signal);
+      request.once('error', (error) => reject(networkError(error, signal)));
+      request.end(body);
+    });
+  }
+
+  private request(url: URL, body: string | undefined, stream: boolean, signal: AbortSignal): http.ClientRequest {
+    const headers: Record<string, string | number> = this.headers(stream);
+    if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);
+    const method = body === undefined ? 'GET' : 'POST';
+    const secure = url.protocol === 'https:';
+    const proxy = proxyFor(url);
+    if (proxy && !secure) {
+      // A plain-HTTP request goes to the proxy whole, its target in absolute form.
+      const auth = proxyAuthorization(proxy);
+      if (auth) headers['Proxy-Authorization'] = auth;
+      return (proxy.protocol === 'https:' ? https : http).request({
+        hostname: proxy.hostname, port: proxy.port, path: url.href, method, signal,
+        headers: { ...headers, Host: url.host },
+        agent: proxy.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+      });
     }
+    return (secure ? https : http).request({
+      hostname: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, signal,
+      agent: !secure ? this.httpAgent : proxy ? this.tunnel(proxy) : this.httpsAgent,
+    });
+  }
+
+  private tunnel(proxy: URL): TunnelAgent {
+    let agent = this.tunnels.get(proxy.href);
+    if (!agent) {
+      agent = new TunnelAgent(proxy, { keepAlive: true, ...this.tlsOptions });
+      this.tunnels.set(proxy.href, agent);
+    }
+    return agent;
   }
 
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    for (const agent of this.tunnels.values()) agent.destroy();
   }
 }
 
-function plainHeaders(headers: unknown): ResponseHeaders {
-  const source = headers && typeof (headers as { toJSON?: unknown }).toJSON === 'function'
-    ? (headers as { toJSON(): Record<string, unknown> }).toJSON()
-    : (headers as Record<string, unknown>) ?? {};
-  const out: ResponseHeaders = {};
-  for (const [name, value] of Object.entries(source)) {
-    if (typeof value === 'string' || Array.isArray(value)) out[name.toLowerCase()] = value as string | string[];
-    else if (value !== undefined && value !== null) out[name.toLowerCase()] = String(value);
+/** The body as sent, or decompressed when a server (or a proxy) compressed it anyway. */
+function decoded(response: http.IncomingMessage): Readable {
+  const encoding = String(response.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip()
+    : encoding === 'deflate' ? zlib.createInflate()
+    : encoding === 'br' ? zlib.createBrotliDecompress()
+    : undefined;
+  if (!decoder) return response;
+  response.on('error', (error) => decoder.destroy(error));
+  response.on('aborted', () => decoder.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+  return response.pipe(decoder);
+}
+
+function proxyAuthorization(proxy: URL): string | undefined {
+  if (!proxy.username) return undefined;
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return `Basic ${Buffer.from(credentials).toString('base64')}`;
+}
+
+/** HTTPS through a proxy: each pooled socket is a TLS session inside a CONNECT tunnel. */
+class TunnelAgent extends https.Agent {
+  constructor(private readonly proxy: URL, options: https.AgentOptions) {
+    super(options);
   }
-  return out;
+
+  override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number }, callback: (error: Error | null, socket?: Duplex) => void): undefined {
+    const target = `${options.host}:${options.port ?? 443}`;
+    const headers: Record<string, string> = { Host: target };
+    const auth = proxyAuthorization(this.proxy);
+    if (auth) headers['Proxy-Authorization'] = auth;
+    const connect = (this.proxy.protocol === 'https:' ? https : http).request({
+      hostname: this.proxy.hostname, port: this.proxy.port, method: 'CONNECT', path: target, headers, agent: false,
+    });
+    connect.once('connect', (answer, socket) => {
+      if (answer.statusCode !== 200) {
+        socket.destroy();
+        callback(new Error(`proxy refused the tunnel to ${target}: HTTP ${answer.statusCode}`));
+        return;
+      }
+      callback(null, tls.connect({ ...options, socket, servername: options.servername ?? options.host }));
+    });
+    connect.once('error', (error) => callback(error));
+    connect.end();
+    return undefined;
+  }
 }
 
 /**
- * A failed send as our one error type. Only the error code and axios' own short
- * message are kept: the axios error carries the request config, headers included,
- * and must not travel on.
+ * A failed send as our one error type, keeping only the error's code and message:
+ * nothing of the request (its headers carry the key) travels on.
  */
 export function networkError(error: unknown, signal: AbortSignal): CompletionError {
   if (error instanceof CompletionError) return error;
