@@ -275,7 +275,8 @@ describe('editor in a real browser (Chromium + playwright-core)', function () {
 
   it('shows the help in the sidebar, with Inputs and Outputs', async function () {
     await nodeOnCanvas(nodeId).click();
-    await page.click('a.red-ui-tab-link-button[href="#help"]');
+    // Node-RED 4 has a tab link; Node-RED 5's sidebar has a tab-bar button.
+    await page.locator('a.red-ui-tab-link-button[href="#help"], .red-ui-sidebar-tab-bar button[data-tab-id="help"]').first().click();
     const help = page.locator('.red-ui-help:visible').first();
     await help.locator('h3', { hasText: 'Outputs' }).first().waitFor({ state: 'visible' });
     const headings = (await help.locator('h3').allInnerTexts()).map((h) => h.trim());
