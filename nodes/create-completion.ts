@@ -6,7 +6,6 @@ import { editorDefaults, type EditorRequestFields } from './lib/request-defaults
 import { prepareRequest } from './lib/prepare-request';
 import { publicError } from './lib/public-error';
 import { chunkMessage, resultMessages, tokensUsed, RESULT_FORMATS, type Message, type MessageSource, type ResultFormat } from './lib/result-messages';
-import { scrubValue } from './lib/scrub';
 import { describeProblems } from './lib/validate';
 
 interface CreateCompletionDef extends NodeDef, EditorRequestFields {
@@ -82,8 +81,10 @@ export = function register(RED: NodeAPI): void {
           return RED.util.cloneMessage(rest) as Message;
         },
       };
+      // Secrets are taken out where server content enters (call-completion.ts), so
+      // results need no second pass.
       const emit = (message: Message) => {
-        if (!closed) send([scrubValue(message, connection.secrets) as NodeMessage, null]);
+        if (!closed) send([message as NodeMessage, null]);
       };
       let chunks = 0;
       let queuedHere = false;

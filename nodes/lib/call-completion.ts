@@ -4,7 +4,7 @@ import { retryDelayMs, shouldRetryStatus } from './retry-policy';
 import { SseDecoder } from './sse';
 import { StreamAssembler } from './assemble-stream';
 import { normalizeChoicesLogprobs } from './normalize-logprobs';
-import { scrubText } from './scrub';
+import { scrubText, scrubValue } from './scrub';
 import type { ConnectionSettings } from './connection-settings';
 import type { OpenResponse, ResponseHeaders, Transport } from './transport';
 
@@ -96,7 +96,9 @@ async function attemptOnce(
     } finally {
       clearTimeout(headerTimer);
     }
-    const { status, headers } = response;
+    const { status } = response;
+    const secrets = secretsOf(settings);
+    const headers = scrubValue(response.headers, secrets);
     const ok = status >= 200 && status < 300;
 
     if (!ok || !stream || !isEventStream(headers)) {
@@ -106,7 +108,8 @@ async function attemptOnce(
       } catch (error) {
         throw retryableFailure(error as CompletionError, headers, parent);
       }
-      const parsed = parseBody(raw, ok, status, secretsOf(settings));
+      // What a server sends may echo the key: checked on the raw bytes, scrubbed only then.
+      const parsed = mentionsSecret(raw, secrets) ? scrubValue(parseBody(raw, ok, status, secrets), secrets) : parseBody(raw, ok, status, secrets);
       if (ok) normalizeChoicesLogprobs(parsed);
       const result: CompletionResponse = { status, headers, body: parsed, events: 0, attempts: attempt };
       if (!ok && shouldRetryStatus(status, headers)) {
@@ -115,7 +118,7 @@ async function attemptOnce(
       return result;
     }
 
-    return await readEventStream(response, limits, controller.signal, hooks, attempt, canRetry, parent, settings);
+    return await readEventStream({ ...response, headers }, limits, controller.signal, hooks, attempt, canRetry, parent, settings);
   } finally {
     clearTimeout(headerTimer);
     parent.removeEventListener('abort', onParentAbort);
@@ -137,6 +140,10 @@ function isEventStream(headers: ResponseHeaders): boolean {
 
 function secretsOf(settings: Settings): string[] {
   return settings.apiKey ? [settings.apiKey] : [];
+}
+
+function mentionsSecret(raw: Buffer | string, secrets: readonly string[]): boolean {
+  return secrets.some((secret) => raw.includes(secret));
 }
 
 function parseBody(raw: Buffer, ok: boolean, status: number, secrets: readonly string[]): unknown {
@@ -176,7 +183,8 @@ async function readEventStream(
         finished = true;
         return;
       }
-      const parsed = parseEvent(event.data, event.event, status, events, secrets);
+      const fresh = parseEvent(event.data, event.event, status, events, secrets);
+      const parsed = mentionsSecret(event.data, secrets) ? scrubValue(fresh, secrets) : fresh;
       normalizeChoicesLogprobs(parsed);
       assembler.add(parsed);
       hooks.onEvent?.(parsed, events, status);
