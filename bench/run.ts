@@ -248,12 +248,12 @@ async function main(): Promise<void> {
   const i18n = tp.node.extra ?? {};
   const otherRows = [
     ['measurement', 'value'],
-    ['own work / message: merge + validate + stringify + parse + resultMessages', `${fixed(own.coreUs, 1)} µs`],
-    ['  … plus scrubValue of the result (API key configured, as the node does)', `${fixed(own.withScrubUs, 1)} µs`],
+    ['own work / message: prepare (merge + validate + serialize) + key check + parse + resultMessages', `${fixed(own.coreUs, 1)} µs`],
+    ['  … when a server echoed the API key (the body is scrubbed too)', `${fixed(own.withScrubUs, 1)} µs`],
     ...Object.entries(own.breakdownUs).map(([k, v]) => [`    ${k}`, `${fixed(v, 2)} µs`]),
     [
-      'status text via RED._ (i18next), per call: "requesting" / "200 · N tokens"',
-      `${fixed(i18n.i18nRequestingUs ?? NaN, 1)} / ${fixed(i18n.i18nDoneUs ?? NaN, 1)} µs (2 calls per request)`,
+      'RED._ (i18next) per call, "requesting" / "200 · N tokens": why the node looks its status texts up once, not per request',
+      `${fixed(i18n.i18nRequestingUs ?? NaN, 1)} / ${fixed(i18n.i18nDoneUs ?? NaN, 1)} µs`,
     ],
     [
       'create-completion runs: results on output 1 / passthroughs on output 2 (whole runs, warm-up included)',

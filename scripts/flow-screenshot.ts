@@ -16,21 +16,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/support/chromium';
 
 const root = path.resolve(__dirname, '..', '..');
 const output = path.join(root, 'docs', 'flow.png');
-const CHROMIUM = '/usr/bin/chromium';
-/** The launch flags of test/editor.browser.test.ts. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const VIEWPORT = { width: 1400, height: 800 };
 /**
  * The injects clicked, in order, each with the node whose green status shows its result:

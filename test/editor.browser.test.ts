@@ -19,18 +19,8 @@ import {
   startInstalledNodeRed,
   type InstalledNodeRed,
 } from './support/installed-node-red';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const API_KEY = 'sk-test-BROWSER-1234567890';
 
 /** One field per request parameter of the seed schema, plus the result format. */
@@ -128,8 +118,20 @@ describe('editor in a real browser (Chromium + playwright-core)', function () {
 
   it('drags the node from the palette onto the workspace', async function () {
     // As a user would: filter the palette, then drag.
-    await page.locator('#red-ui-palette-search input').pressSequentially('completion');
-    await page.locator('.red-ui-palette-node[data-palette-type="inject"]').waitFor({ state: 'hidden' });
+    // The search box may not filter yet while the palette is still settling: type again then.
+    const search = page.locator('#red-ui-palette-search input');
+    const inject = page.locator('.red-ui-palette-node[data-palette-type="inject"]');
+    for (let attempt = 1; ; attempt++) {
+      await search.click();
+      await search.fill('');
+      await search.pressSequentially('completion', { delay: 20 });
+      try {
+        await inject.waitFor({ state: 'hidden', timeout: 5000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
     const source = page.locator(PALETTE_NODE);
     await source.scrollIntoViewIfNeeded();
     const from = (await source.boundingBox())!;

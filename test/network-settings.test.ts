@@ -65,6 +65,27 @@ async function forwardProxy(): Promise<{ url: string; seen: string[]; close(): P
   };
 }
 
+/** A Node-RED tls-config node that trusts the test certificate. */
+function trustSelfSigned(): Record<string, unknown> {
+  return { id: 'tls', type: 'tls-config', name: 'self-signed', cert: '', key: '', ca: path.join(fixtures, 'cert.pem'), certname: '', keyname: '', caname: '', servername: '', verifyservercert: true, alpnprotocol: '' };
+}
+
+/** Runs `body` with proxy variables set as given (others of the kind unset), then restores them. */
+async function withProxyEnv(vars: Record<string, string>, body: () => Promise<void>): Promise<void> {
+  const names = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'].flatMap((n) => [n, n.toLowerCase()]);
+  const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+  try {
+    for (const name of names) delete process.env[name];
+    Object.assign(process.env, vars);
+    await body();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
 describe('TLS, extra headers and proxies', function () {
   let server: CompletionServer;
   let flow: FlowHarness | undefined;
@@ -81,8 +102,7 @@ describe('TLS, extra headers and proxies', function () {
   it('trusts a self-signed server through a tls-config node, and refuses it without one', async () => {
     const front = await tlsFront(server);
     try {
-      const tls = { id: 'tls', type: 'tls-config', name: 'self-signed', cert: '', key: '', ca: path.join(fixtures, 'cert.pem'), certname: '', keyname: '', caname: '', servername: '', verifyservercert: true, alpnprotocol: '' };
-      flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [tls], modules: [tlsNode] });
+      flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [trustSelfSigned()], modules: [tlsNode] });
       const trusted = await flow.run({ payload: 'over TLS' });
       assert.equal(trusted.results[0]?.payload.status, 200, JSON.stringify(trusted.errors[0]?.error));
       await flow.unload();
@@ -108,26 +128,19 @@ describe('TLS, extra headers and proxies', function () {
 
   it('goes through the proxy named by HTTP_PROXY, and around it for NO_PROXY hosts', async () => {
     const proxy = await forwardProxy();
-    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, http_proxy: process.env.http_proxy, no_proxy: process.env.no_proxy };
     try {
-      delete process.env.http_proxy;
-      delete process.env.no_proxy;
-      process.env.HTTP_PROXY = proxy.url;
-      process.env.NO_PROXY = '';
-      flow = await FlowHarness.load({ api: { baseUrl: server.url }, node: { max_tokens: '1' } });
-      const proxied = await flow.run({ payload: 'x' });
-      assert.equal(proxied.results[0]?.payload.status, 200);
-      assert.equal(proxy.seen.length, 1);
-      assert.match(proxy.seen[0], /^POST http:\/\/127\.0\.0\.1:\d+\/v1\/completions$/);
-      process.env.NO_PROXY = '127.0.0.1';
-      await flow.run({ payload: 'y' });
-      assert.equal(proxy.seen.length, 1, 'NO_PROXY host went direct');
-      assert.equal(server.requests.length, 2);
+      await withProxyEnv({ HTTP_PROXY: proxy.url }, async () => {
+        flow = await FlowHarness.load({ api: { baseUrl: server.url }, node: { max_tokens: '1' } });
+        const proxied = await flow.run({ payload: 'x' });
+        assert.equal(proxied.results[0]?.payload.status, 200);
+        assert.equal(proxy.seen.length, 1);
+        assert.match(proxy.seen[0], /^POST http:\/\/127\.0\.0\.1:\d+\/v1\/completions$/);
+        process.env.NO_PROXY = '127.0.0.1';
+        await flow.run({ payload: 'y' });
+        assert.equal(proxy.seen.length, 1, 'NO_PROXY host went direct');
+        assert.equal(server.requests.length, 2);
+      });
     } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
       await proxy.close();
     }
   });
@@ -135,28 +148,20 @@ describe('TLS, extra headers and proxies', function () {
   it('tunnels HTTPS through the proxy named by HTTPS_PROXY with CONNECT, keeping TLS verification', async () => {
     const proxy = await forwardProxy();
     const front = await tlsFront(server);
-    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY, https_proxy: process.env.https_proxy, no_proxy: process.env.no_proxy };
     try {
-      delete process.env.https_proxy;
-      delete process.env.no_proxy;
-      process.env.HTTPS_PROXY = proxy.url;
-      process.env.NO_PROXY = '';
-      const tls = { id: 'tls', type: 'tls-config', name: 'self-signed', cert: '', key: '', ca: path.join(fixtures, 'cert.pem'), certname: '', keyname: '', caname: '', servername: '', verifyservercert: true, alpnprotocol: '' };
-      flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [tls], modules: [tlsNode] });
-      const first = await flow.run({ payload: 'through the tunnel' });
-      assert.equal(first.results[0]?.payload.status, 200, JSON.stringify(first.errors[0]?.error));
-      const second = await flow.run({ payload: { prompt: 'again', stream: true } });
-      assert.equal(second.results.at(-1)?.complete, true, JSON.stringify(second.errors[0]?.error));
-      assert.deepEqual(proxy.seen, [`CONNECT 127.0.0.1:${new URL(front.url).port}`], 'one tunnel, kept alive for the second request');
-      await flow.unload();
-      flow = await FlowHarness.load({ api: { baseUrl: front.url, maxRetries: '0' }, node: { max_tokens: '2' } });
-      const unverified = await flow.run({ payload: 'x' });
-      assert.match(unverified.errors[0]?.error.message ?? '', /certificate/, 'the tunnel does not skip certificate checks');
+      await withProxyEnv({ HTTPS_PROXY: proxy.url }, async () => {
+        flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [trustSelfSigned()], modules: [tlsNode] });
+        const first = await flow.run({ payload: 'through the tunnel' });
+        assert.equal(first.results[0]?.payload.status, 200, JSON.stringify(first.errors[0]?.error));
+        const second = await flow.run({ payload: { prompt: 'again', stream: true } });
+        assert.equal(second.results.at(-1)?.complete, true, JSON.stringify(second.errors[0]?.error));
+        assert.deepEqual(proxy.seen, [`CONNECT 127.0.0.1:${new URL(front.url).port}`], 'one tunnel, kept alive for the second request');
+        await flow.unload();
+        flow = await FlowHarness.load({ api: { baseUrl: front.url, maxRetries: '0' }, node: { max_tokens: '2' } });
+        const unverified = await flow.run({ payload: 'x' });
+        assert.match(unverified.errors[0]?.error.message ?? '', /certificate/, 'the tunnel does not skip certificate checks');
+      });
     } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
       await front.close();
       await proxy.close();
     }
