@@ -5,11 +5,27 @@ import type { ConnectionConfig, ConnectionCredentials } from './lib/connection-s
 import type { CompletionApiNode } from './lib/completion-api-node';
 import { scrubText } from './lib/scrub';
 
-type CompletionApiDef = NodeDef & ConnectionConfig & { tls?: string };
+type CompletionApiDef = NodeDef & ConnectionConfig & { tls?: string; proxy?: string };
 
 const MODEL_LIST_TIMEOUT_MS = 15_000;
 
 export = function register(RED: NodeAPI): void {
+  /**
+   * A Node-RED `http proxy` configuration as proxy variables, which then stand in for the
+   * process environment's: its URL for both schemes, its no-proxy list, its credentials.
+   */
+  function proxyEnvironment(id: string | undefined): NodeJS.ProcessEnv | undefined {
+    if (!id) return undefined;
+    const proxy = RED.nodes.getNode(id) as (Node & { url?: string; noproxy?: string[]; credentials?: { username?: string; password?: string } }) | null;
+    if (!proxy?.url) throw new Error('its proxy configuration is missing');
+    const url = new URL(proxy.url.includes('://') ? proxy.url : `http://${proxy.url}`);
+    if (proxy.credentials?.username) {
+      url.username = encodeURIComponent(proxy.credentials.username);
+      url.password = encodeURIComponent(proxy.credentials.password ?? '');
+    }
+    return { http_proxy: url.href, https_proxy: url.href, no_proxy: (proxy.noproxy ?? []).join(',') };
+  }
+
   function CompletionApi(this: CompletionApiNode, config: CompletionApiDef) {
     RED.nodes.createNode(this, config);
     try {
@@ -19,7 +35,7 @@ export = function register(RED: NodeAPI): void {
         if (!tlsNode?.addTLSOptions) throw new Error('its TLS configuration is missing');
         tlsNode.addTLSOptions(tls);
       }
-      this.connection = Connection.fromConfig(config, this.credentials as ConnectionCredentials, tls);
+      this.connection = Connection.fromConfig(config, this.credentials as ConnectionCredentials, tls, proxyEnvironment(config.proxy));
     } catch (error) {
       this.connectionError = (error as Error).message;
     }

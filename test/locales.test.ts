@@ -195,7 +195,7 @@ const README_URL = 'https://github.com/node-red-contrib-create-completion/node-r
 
 /** The fields of the completion-api dialog, each described in the help under its catalog label. */
 const API_FIELDS = [
-  'serverKind', 'baseUrl', 'apiVersion', 'tls', 'apiKey', 'organization', 'project', 'headers',
+  'serverKind', 'baseUrl', 'apiVersion', 'tls', 'proxy', 'apiKey', 'organization', 'project', 'headers',
   'timeout', 'maxRetries', 'maxInFlight', 'maxQueue', 'maxResponseMB',
 ];
 
@@ -693,7 +693,7 @@ describe('editor definitions', () => {
       ({ type, def, html } = loadDefinition('completion-api'));
     });
     const properties = [
-      'name', 'serverKind', 'baseUrl', 'apiVersion', 'headers', 'tls',
+      'name', 'serverKind', 'baseUrl', 'apiVersion', 'headers', 'tls', 'proxy',
       'timeout', 'maxRetries', 'maxInFlight', 'maxQueue', 'maxResponseMB',
     ];
 
@@ -703,7 +703,7 @@ describe('editor definitions', () => {
       assert.equal(def.category, 'config');
       assert.deepEqual(Object.keys(def.defaults).sort(), [...properties].sort());
       assert.deepEqual(
-        plain(Object.fromEntries(Object.entries(def.defaults).filter(([k]) => k !== 'tls').map(([k, v]) => [k, v.value]))),
+        plain(Object.fromEntries(Object.entries(def.defaults).filter(([k]) => k !== 'tls' && k !== 'proxy').map(([k, v]) => [k, v.value]))),
         {
           name: '', serverKind: 'openai', baseUrl: 'https://api.openai.com/v1', apiVersion: '2024-10-21', headers: [],
           timeout: '120', maxRetries: '2', maxInFlight: '4', maxQueue: '10000', maxResponseMB: '16',
@@ -714,6 +714,9 @@ describe('editor definitions', () => {
       assert.equal(def.defaults.tls.required, false);
       assert.equal(def.defaults.tls.value, undefined);
       assert.equal(typeof (def.defaults.tls as { label?: unknown }).label, 'string');
+      assert.equal(def.defaults.proxy.type, 'http proxy');
+      assert.equal(def.defaults.proxy.required, false);
+      assert.equal(def.defaults.proxy.value, undefined);
       assert.deepEqual(plain(def.credentials), { apiKey: { type: 'password' }, organization: { type: 'text' }, project: { type: 'text' } });
     });
 

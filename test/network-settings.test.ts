@@ -5,6 +5,7 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import tlsNode from '@node-red/nodes/core/network/05-tls.js';
+import proxyNode from '@node-red/nodes/core/network/06-httpproxy.js';
 import { FlowHarness } from './support/flow-harness';
 import { startCompletionServer, type CompletionServer } from './server/completion-server';
 
@@ -25,11 +26,13 @@ async function tlsFront(target: CompletionServer): Promise<{ url: string; close(
 }
 
 /** A forward proxy (absolute-form HTTP and CONNECT tunnels) that records what went through it. */
-async function forwardProxy(): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+async function forwardProxy(): Promise<{ url: string; seen: string[]; auth: (string | undefined)[]; close(): Promise<void> }> {
   const seen: string[] = [];
+  const auth: (string | undefined)[] = [];
   const tunnels = new Set<net.Socket>();
   const proxy = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
+    auth.push(req.headers['proxy-authorization']);
     const target = new URL(req.url ?? '');
     const upstream = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -39,6 +42,7 @@ async function forwardProxy(): Promise<{ url: string; seen: string[]; close(): P
   });
   proxy.on('connect', (req, client: net.Socket, head: Buffer) => {
     seen.push(`CONNECT ${req.url}`);
+    auth.push(req.headers['proxy-authorization']);
     const [host, port] = String(req.url).split(':');
     const upstream = net.connect(Number(port), host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -57,6 +61,7 @@ async function forwardProxy(): Promise<{ url: string; seen: string[]; close(): P
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    auth,
     close: () => new Promise((r) => {
       for (const socket of tunnels) socket.destroy();
       proxy.closeAllConnections();
@@ -139,6 +144,31 @@ describe('TLS, extra headers and proxies', function () {
         await flow.run({ payload: 'y' });
         assert.equal(proxy.seen.length, 1, 'NO_PROXY host went direct');
         assert.equal(server.requests.length, 2);
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('goes through a Node-RED http proxy configuration, with its credentials and its no-proxy list, over the environment', async () => {
+    const proxy = await forwardProxy();
+    try {
+      await withProxyEnv({ HTTP_PROXY: 'http://127.0.0.1:1' }, async () => {
+        const config = { id: 'px', type: 'http proxy', name: 'corporate', url: proxy.url, noproxy: ['no-such-host.example'] };
+        flow = await FlowHarness.load({
+          api: { baseUrl: server.url, proxy: 'px', maxRetries: '0' }, node: { max_tokens: '1' },
+          configNodes: [config], configCredentials: { px: { username: 'proxy user', password: 'p@ss:word' } }, modules: [proxyNode],
+        });
+        const out = await flow.run({ payload: 'x' });
+        assert.equal(out.results[0]?.payload.status, 200, JSON.stringify(out.errors[0]?.error));
+        assert.equal(proxy.seen.length, 1, 'the node went through the configured proxy, not the environment’s');
+        assert.equal(proxy.auth[0], `Basic ${Buffer.from('proxy user:p@ss:word').toString('base64')}`);
+        await flow.unload();
+        const bypass = { id: 'px', type: 'http proxy', name: 'corporate', url: proxy.url, noproxy: ['127.0.0.1'] };
+        flow = await FlowHarness.load({ api: { baseUrl: server.url, proxy: 'px', maxRetries: '0' }, node: { max_tokens: '1' }, configNodes: [bypass], modules: [proxyNode] });
+        const direct = await flow.run({ payload: 'y' });
+        assert.equal(direct.results[0]?.payload.status, 200);
+        assert.equal(proxy.seen.length, 1, 'a host on the no-proxy list is reached directly');
       });
     } finally {
       await proxy.close();

@@ -15,14 +15,15 @@ export class Connection {
   /** Strings that must never leave the node in any text. */
   readonly secrets: string[];
 
-  constructor(readonly settings: ConnectionSettings, tls: AgentOptions = {}) {
-    this.transport = new Transport(settings, tls);
+  /** `proxyEnv`: proxy variables that replace the process environment's (a Node-RED http proxy node). */
+  constructor(readonly settings: ConnectionSettings, tls: AgentOptions = {}, proxyEnv?: NodeJS.ProcessEnv) {
+    this.transport = new Transport(settings, tls, proxyEnv);
     this.limiter = new Limiter(settings.maxInFlight, settings.maxQueue);
     this.secrets = settings.apiKey ? [settings.apiKey] : [];
   }
 
-  static fromConfig(config: ConnectionConfig, credentials: ConnectionCredentials | undefined, tls?: AgentOptions): Connection {
-    return new Connection(connectionSettings(config, credentials ?? {}), tls);
+  static fromConfig(config: ConnectionConfig, credentials: ConnectionCredentials | undefined, tls?: AgentOptions, proxyEnv?: NodeJS.ProcessEnv): Connection {
+    return new Connection(connectionSettings(config, credentials ?? {}), tls, proxyEnv);
   }
 
   /** The model ids the server lists at `GET /models`. */

@@ -39,7 +39,12 @@ export class Transport {
   private readonly tunnels = new Map<string, TunnelAgent>();
 
   /** `tlsOptions`: CA, client certificate and verification (from a Node-RED tls-config node). */
-  constructor(private readonly settings: ConnectionSettings, private readonly tlsOptions: https.AgentOptions = {}) {
+  constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly tlsOptions: https.AgentOptions = {},
+    /** Proxy variables in place of the process environment's; read per request when absent. */
+    private readonly proxyEnv?: NodeJS.ProcessEnv,
+  ) {
     this.httpsAgent = new https.Agent({ keepAlive: true, ...tlsOptions });
   }
 
@@ -76,7 +81,7 @@ export class Transport {
     if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);
     const method = body === undefined ? 'GET' : 'POST';
     const secure = url.protocol === 'https:';
-    const proxy = proxyFor(url);
+    const proxy = proxyFor(url, this.proxyEnv ?? process.env);
     if (proxy && !secure) {
       // A plain-HTTP request goes to the proxy whole, its target in absolute form.
       const auth = proxyAuthorization(proxy);

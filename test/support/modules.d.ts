@@ -8,3 +8,4 @@ declare module '@node-red/nodes/core/common/21-debug.js';
 declare module '@node-red/nodes/core/common/90-comment.js';
 declare module '@node-red/nodes/core/function/10-switch.js';
 declare module '@node-red/nodes/core/network/05-tls.js';
+declare module '@node-red/nodes/core/network/06-httpproxy.js';
