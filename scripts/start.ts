@@ -65,10 +65,20 @@ async function main(): Promise<void> {
   app.use('/api', RED.httpNode);
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   await RED.start();
+  // setFlows resolves before the new flows run; the demo is ready when they have started.
+  const started = new Promise<void>((resolve) => {
+    const onStarted = (event: { config?: { flows?: { id?: string }[] } }) => {
+      if (!event?.config?.flows?.some((n) => n.id === 'demo-api')) return;
+      RED.events.off('flows:started', onStarted);
+      resolve();
+    };
+    RED.events.on('flows:started', onStarted);
+  });
   await (RED.runtime as unknown as { flows: { setFlows(opts: object): Promise<unknown> } }).flows.setFlows({
     flows: { flows: demoFlow(baseUrl, model, connectionName), credentials: apiKey ? { 'demo-api': { apiKey } } : {} },
     deploymentType: 'full',
   });
+  await started;
   console.log(`Node-RED with node-red-contrib-create-completion on http://${host}:${port}/ (demo flow deployed)`);
 
   const stop = async () => {
