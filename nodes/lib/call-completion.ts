@@ -108,8 +108,9 @@ async function attemptOnce(
       } catch (error) {
         throw retryableFailure(error as CompletionError, headers, parent);
       }
+      const fresh = parseBody(raw, ok, status, secrets);
       // What a server sends may echo the key: checked on the raw bytes, scrubbed only then.
-      const parsed = mentionsSecret(raw, secrets) ? scrubValue(parseBody(raw, ok, status, secrets), secrets) : parseBody(raw, ok, status, secrets);
+      const parsed = mentionsSecret(raw, secrets) ? scrubValue(fresh, secrets) : fresh;
       if (ok) normalizeChoicesLogprobs(parsed);
       const result: CompletionResponse = { status, headers, body: parsed, events: 0, attempts: attempt };
       if (!ok && shouldRetryStatus(status, headers)) {
