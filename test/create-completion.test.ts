@@ -255,6 +255,7 @@ describe('create-completion in a real Node-RED', function () {
       assert.equal(out.errors[0].error.code, 'NETWORK_ERROR');
       assert.ok(f.statuses().some((s) => s.fill === 'yellow' && s.text === 'create-completion.status.retrying'));
       assert.equal(f.statuses().at(-1)?.fill, 'red');
+      assert.equal(f.statuses().at(-1)?.text, 'create-completion.status.failed');
     });
 
     it('a server that does not answer in time is a TIMEOUT', async () => {

@@ -52,6 +52,10 @@ describe('streaming in a real Node-RED', function () {
     assert.equal(final.payload.body.usage, undefined, 'no usage unless asked for');
     const kinds = out.events.filter((e) => e.kind !== 'status').map((e) => e.kind);
     assert.deepEqual(kinds, [...Array(7).fill('result'), 'pass', 'complete']);
+    // The status follows the stream, then says done.
+    const statuses = f.statuses().map((s) => s.text);
+    assert.ok(statuses.includes('create-completion.status.streaming'), statuses.join());
+    assert.equal(statuses.at(-1), 'create-completion.status.doneNoUsage', 'no usage without include_usage');
   });
 
   it('assembles interleaved choices of several prompts, logprobs and usage exactly like the non-streamed result', async () => {
