@@ -1,10 +1,9 @@
-import { CompletionError, httpError } from './errors';
-import { consumeBody, readBody } from './read-body';
-import { retryDelayMs, shouldRetryStatus } from './retry-policy';
-import { SseDecoder } from './sse';
-import { StreamAssembler } from './assemble-stream';
+import { CompletionError } from './errors';
+import { readBody } from './read-body';
+import { connectionFaultReason, isConnectionFault, retryDelayMs, shouldRetryStatus } from './retry-policy';
 import { normalizeChoicesLogprobs } from './normalize-logprobs';
-import { scrubText, scrubValue } from './scrub';
+import { readEventStream, StreamFailure } from './read-event-stream';
+import { mentionsSecret, scrubbedPreview, scrubValue } from './scrub';
 import type { ConnectionSettings } from './connection-settings';
 import type { OpenResponse, ResponseHeaders, Transport } from './transport';
 
@@ -119,7 +118,20 @@ async function attemptOnce(
       return result;
     }
 
-    return await readEventStream({ ...response, headers }, limits, controller.signal, hooks, attempt, canRetry, parent, settings);
+    try {
+      const streamed = await readEventStream(response.body, {
+        status, limits, signal: controller.signal, secrets,
+        mayEndWithoutDone: settings.kind.streamMayEndWithoutDone,
+        onEvent: hooks.onEvent,
+      });
+      return { status, headers, body: streamed.body, events: streamed.events, attempts: attempt };
+    } catch (error) {
+      if (!(error instanceof StreamFailure)) throw error;
+      // Before its first event a stream is a request like any other; after it, the flow has seen output.
+      if (error.events === 0 && error.retryable && canRetry && !parent.aborted) throw new Retryable(error.reason, headers, error.error);
+      error.error.cause.attempts = attempt;
+      throw error.error;
+    }
   } finally {
     clearTimeout(headerTimer);
     parent.removeEventListener('abort', onParentAbort);
@@ -128,10 +140,8 @@ async function attemptOnce(
 
 /** A failure before any output reached the flow: worth another try unless the flow stopped. */
 function retryableFailure(error: CompletionError, headers: ResponseHeaders, parent: AbortSignal): Error {
-  if (parent.aborted || error.code === 'ABORTED' || error.code === 'RESPONSE_TOO_LARGE') return error;
-  if (error.code !== 'NETWORK_ERROR' && error.code !== 'TIMEOUT') return error;
-  const reason = error.code === 'TIMEOUT' ? 'timeout' : String(error.cause.code ?? 'connection error');
-  return new Retryable(reason, headers, error);
+  if (parent.aborted || !isConnectionFault(error)) return error;
+  return new Retryable(connectionFaultReason(error), headers, error);
 }
 
 function isEventStream(headers: ResponseHeaders): boolean {
@@ -143,10 +153,6 @@ function secretsOf(settings: Settings): string[] {
   return settings.apiKey ? [settings.apiKey] : [];
 }
 
-function mentionsSecret(raw: Buffer | string, secrets: readonly string[]): boolean {
-  return secrets.some((secret) => raw.includes(secret));
-}
-
 function parseBody(raw: Buffer, ok: boolean, status: number, secrets: readonly string[]): unknown {
   const text = raw.toString('utf8');
   if (text === '' && !ok) return '';
@@ -154,93 +160,8 @@ function parseBody(raw: Buffer, ok: boolean, status: number, secrets: readonly s
     return JSON.parse(text);
   } catch {
     if (!ok) return text;
-    throw new CompletionError('BAD_RESPONSE', `HTTP ${status} with a body that is not JSON: ${preview(text, secrets)}`, { status });
+    throw new CompletionError('BAD_RESPONSE', `HTTP ${status} with a body that is not JSON: ${scrubbedPreview(text, secrets)}`, { status });
   }
-}
-
-async function readEventStream(
-  response: OpenResponse,
-  limits: { maxBytes: number; idleMs: number },
-  signal: AbortSignal,
-  hooks: CallHooks,
-  attempt: number,
-  canRetry: boolean,
-  parent: AbortSignal,
-  settings: Settings,
-): Promise<CompletionResponse> {
-  const mayEndWithoutDone = settings.kind.streamMayEndWithoutDone;
-  const secrets = secretsOf(settings);
-  const { status, headers } = response;
-  const decoder = new SseDecoder();
-  const assembler = new StreamAssembler();
-  let events = 0;
-  let finished = false;
-
-  const onChunk = (chunk: Buffer) => {
-    for (const event of decoder.push(chunk)) {
-      if (finished) return;
-      if (event.data === '[DONE]') {
-        // The server ends the response itself; letting it do so keeps the socket reusable.
-        finished = true;
-        return;
-      }
-      const fresh = parseEvent(event.data, event.event, status, events, secrets);
-      const parsed = mentionsSecret(event.data, secrets) ? scrubValue(fresh, secrets) : fresh;
-      normalizeChoicesLogprobs(parsed);
-      assembler.add(parsed);
-      hooks.onEvent?.(parsed, events, status);
-      events++;
-    }
-  };
-
-  try {
-    await consumeBody(response.body, limits, signal, onChunk);
-  } catch (error) {
-    if (!finished) {
-      const failure = error as CompletionError;
-      if (events === 0 && canRetry) throw retryableFailure(failure, headers, parent);
-      if (failure.code === 'NETWORK_ERROR') {
-        throw new CompletionError('STREAM_ERROR', `stream broke off after ${events} events: ${failure.message}`, {
-          status,
-          attempts: attempt,
-        });
-      }
-      throw failure;
-    }
-  }
-  // Some servers (llama.cpp) close a finished stream without [DONE]; a clean end
-  // after whole events is their way of saying it.
-  if (!finished && mayEndWithoutDone && events > 0 && !decoder.hasPartialEvent) finished = true;
-  if (!finished) {
-    const reason = decoder.hasPartialEvent ? 'in the middle of an event' : 'without [DONE]';
-    if (events === 0 && canRetry) {
-      throw new Retryable('stream ended early', headers, new CompletionError('STREAM_ERROR', `stream ended ${reason}`, { status }));
-    }
-    throw new CompletionError('STREAM_ERROR', `stream ended ${reason} after ${events} events`, { status, attempts: attempt });
-  }
-  return { status, headers, body: assembler.result(), events, attempts: attempt };
-}
-
-function parseEvent(data: string, eventName: string | undefined, status: number, index: number, secrets: readonly string[]): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    throw new CompletionError('STREAM_ERROR', `stream event ${index} is not JSON: ${preview(data, secrets)}`, { status });
-  }
-  const isObject = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
-  if (eventName === 'error' || (isObject && (parsed as Record<string, unknown>).error !== undefined)) {
-    const failure = httpError(status, isObject ? parsed : { error: String(parsed) });
-    throw new CompletionError('STREAM_ERROR', `stream error event after ${index} events: ${failure.message}`, failure.cause);
-  }
-  if (!isObject) throw new CompletionError('STREAM_ERROR', `stream event ${index} is not an object: ${preview(data, secrets)}`, { status });
-  return parsed as Record<string, unknown>;
-}
-
-/** The start of a body for an error text; scrubbed before it is cut, so no part of a key survives. */
-function preview(raw: string, secrets: readonly string[]): string {
-  const text = scrubText(raw, secrets);
-  return text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}…` : JSON.stringify(text);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

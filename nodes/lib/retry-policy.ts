@@ -5,7 +5,19 @@
  * names a wait through `retry-after-ms` or `retry-after`.
  */
 
+import type { CompletionError } from './errors';
+
 export type HeaderBag = Record<string, string | string[] | undefined>;
+
+/** A failure of the connection (not the server's answer): another try may get through. */
+export function isConnectionFault(error: CompletionError): boolean {
+  return error.code === 'NETWORK_ERROR' || error.code === 'TIMEOUT';
+}
+
+/** What a retry after a connection fault says it is retrying for. */
+export function connectionFaultReason(error: CompletionError): string {
+  return error.code === 'TIMEOUT' ? 'timeout' : String(error.cause.code ?? 'connection error');
+}
 
 const INITIAL_DELAY_MS = 500;
 const MAX_BACKOFF_MS = 8000;

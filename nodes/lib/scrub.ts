@@ -33,3 +33,14 @@ function deepScrub(value: unknown, secrets: readonly string[]): unknown {
   }
   return value;
 }
+
+/** Whether raw server content mentions a secret, checked before any parsing. */
+export function mentionsSecret(raw: Buffer | string, secrets: readonly string[]): boolean {
+  return secrets.some((secret) => raw.includes(secret));
+}
+
+/** The start of a body for an error text; scrubbed before it is cut, so no part of a secret survives. */
+export function scrubbedPreview(raw: string, secrets: readonly string[], length = 80): string {
+  const text = scrubText(raw, secrets);
+  return text.length > length ? `${JSON.stringify(text.slice(0, length))}…` : JSON.stringify(text);
+}
