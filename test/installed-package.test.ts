@@ -52,6 +52,7 @@ describe('installed package: npm pack → npm install → real Node-RED', functi
     }
     assert.ok(fs.existsSync(installedFile('dist/nodes/locales/en-US/create-completion.json')), 'en-US catalog missing');
     assert.ok(fs.existsSync(installedFile('dist/nodes/icons/create-completion.svg')), 'icon missing');
+    assert.ok(fs.existsSync(installedFile('resources/editor-common.js')), 'shared editor helpers missing');
     for (const file of ['README.md', 'LICENSE']) assert.ok(fs.existsSync(installedFile(file)), `${file} is missing`);
     assert.ok(!fs.existsSync(installedFile('dist/test')), 'tests must not be shipped');
     assert.ok(!fs.existsSync(installedFile('node_modules', 'node-red')), 'dev dependencies must not be installed');
@@ -127,6 +128,12 @@ describe('installed package: npm pack → npm install → real Node-RED', functi
     const served = Buffer.from(await res.arrayBuffer());
     // Node-RED answers 200 with a default icon for an unknown name: compare the bytes.
     assert.ok(served.equals(fs.readFileSync(installedFile('dist/nodes/icons/create-completion.svg'))), 'served icon is not ours');
+  });
+
+  it('serves the editor helpers both dialogs load from resources/', async function () {
+    const res = await red.request(`/resources/${MODULE_NAME}/editor-common.js`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), fs.readFileSync(installedFile('resources/editor-common.js'), 'utf8'));
   });
 
   it('offers every example flow under Import → Examples', async function () {

@@ -489,7 +489,11 @@ function loadDefinition(node: NodeType): { type: string; def: Definition; html: 
   const $ = () => {
     throw new Error('the editor script touched the DOM outside a dialog');
   };
-  vm.runInNewContext(scripts[0], { RED, $, URL, console }, { filename: `nodes/${node}.html` });
+  // As in the editor: the shared helpers from resources/ first, then the node's own script.
+  assert.match(html, /<script type="text\/javascript" src="resources\/node-red-contrib-create-completion\/editor-common\.js"><\/script>\s*<script type="text\/javascript">/);
+  const context = vm.createContext({ RED, $, URL, console });
+  vm.runInContext(read('resources', 'editor-common.js'), context, { filename: 'resources/editor-common.js' });
+  vm.runInContext(scripts[0], context, { filename: `nodes/${node}.html` });
   assert.equal(registered.length, 1, `${node}.html registers one type`);
   return { ...registered[0], html };
 }
