@@ -146,8 +146,8 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
-      const reason = new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
-      for (const controller of inFlight) controller.abort(reason);
+      // Aborted without a reason of ours, each request ends as ABORTED (errors.ts, abortError).
+      for (const controller of inFlight) controller.abort();
       Promise.allSettled([...settling]).then(() => {
         node.status({});
         done();

@@ -1,4 +1,4 @@
-import { CompletionError } from './errors';
+import { abortError, CompletionError } from './errors';
 import { readBody } from './read-body';
 import { connectionFaultReason, isConnectionFault, retryDelayMs, shouldRetryStatus } from './retry-policy';
 import { normalizeChoicesLogprobs } from './normalize-logprobs';
@@ -166,21 +166,15 @@ function parseBody(raw: Buffer, ok: boolean, status: number, secrets: readonly s
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortReason(signal));
+    if (signal.aborted) return reject(abortError(signal));
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(abortReason(signal));
+      reject(abortError(signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-function abortReason(signal: AbortSignal): CompletionError {
-  return signal.reason instanceof CompletionError
-    ? signal.reason
-    : new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
 }

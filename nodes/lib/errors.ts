@@ -39,8 +39,14 @@ export class CompletionError extends Error {
   }
 }
 
-export function isCompletionError(error: unknown): error is CompletionError {
-  return error instanceof CompletionError;
+/**
+ * Why an aborted request stopped: the CompletionError it was aborted with (a timeout,
+ * say), or else the flow was stopped.
+ */
+export function abortError(signal: AbortSignal): CompletionError {
+  return signal.reason instanceof CompletionError
+    ? signal.reason
+    : new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
 }
 
 /**

@@ -1,8 +1,7 @@
-import { CompletionError } from './errors';
+import { abortError, CompletionError } from './errors';
 
 interface Waiter {
   start: () => void;
-  fail: (error: Error) => void;
 }
 
 /**
@@ -34,7 +33,7 @@ export class Limiter {
   }
 
   private acquire(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(abortedError());
+    if (signal.aborted) return Promise.reject(abortError(signal));
     if (this.active < this.maxActive && this.waiting.length === 0) {
       this.active++;
       return Promise.resolve();
@@ -48,7 +47,7 @@ export class Limiter {
       const onAbort = () => {
         const at = this.waiting.indexOf(waiter);
         if (at !== -1) this.waiting.splice(at, 1);
-        reject(abortedError());
+        reject(abortError(signal));
       };
       const waiter: Waiter = {
         start: () => {
@@ -56,7 +55,6 @@ export class Limiter {
           this.active++;
           resolve();
         },
-        fail: reject,
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(waiter);
@@ -68,8 +66,4 @@ export class Limiter {
     const next = this.waiting.shift();
     if (next) next.start();
   }
-}
-
-function abortedError(): CompletionError {
-  return new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
 }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { CompletionError } from './errors';
+import { abortError, CompletionError } from './errors';
 
 export interface BodyLimits {
   maxBytes: number;
@@ -87,11 +87,7 @@ export async function readBody(body: Readable, limits: BodyLimits, signal: Abort
 }
 
 function brokenError(error: Error, signal: AbortSignal): CompletionError {
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    if (reason instanceof CompletionError) return reason;
-    return new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
-  }
+  if (signal.aborted) return abortError(signal);
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && /^(Z_|ERR__ERROR_|ERR_BROTLI)/.test(code)) {
     // zlib could not decode what the server sent: another try would get the same.

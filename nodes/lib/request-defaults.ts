@@ -1,6 +1,6 @@
 import type { FieldProblem } from './validate';
 import type { RequestParams } from './build-request';
-import { NUMBER_PARAMS, STRING_PARAMS } from './schema';
+import { BOOLEAN_PARAMS, NUMBER_PARAMS, STRING_PARAMS } from './schema';
 
 /** The fields of a create-completion node as the editor stores them. */
 export interface EditorRequestFields {
@@ -96,10 +96,10 @@ export function editorDefaults(fields: EditorRequestFields): EditorDefaults {
     const value = name === 'n' ? fields.n_completions ?? fields.n : fields[name];
     if (!isBlank(value)) params[name] = numberField(value);
   }
-  const echo = tristate(fields.echo);
-  if (echo !== undefined) params.echo = echo;
-  const stream = tristate(fields.stream);
-  if (stream !== undefined) params.stream = stream;
+  for (const name of BOOLEAN_PARAMS) {
+    const value = tristate(fields[name]);
+    if (value !== undefined) params[name] = value;
+  }
   const includeUsage = tristate(fields.include_usage);
   if (includeUsage !== undefined) params.stream_options = { include_usage: includeUsage };
 

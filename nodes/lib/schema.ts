@@ -18,8 +18,6 @@ export const SEED_PARAMS = [
   'suffix', 'temperature', 'top_p', 'user',
 ] as const;
 
-export type SeedParam = (typeof SEED_PARAMS)[number];
-
 export const MAX_STOP_SEQUENCES = 4;
 export const LOGIT_BIAS_MIN = -100;
 export const LOGIT_BIAS_MAX = 100;

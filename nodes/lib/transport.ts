@@ -3,7 +3,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import type { Duplex, Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { CompletionError } from './errors';
+import { abortError, CompletionError } from './errors';
 import type { ConnectionSettings } from './connection-settings';
 import { proxyFor } from './proxy-for';
 
@@ -167,11 +167,7 @@ class TunnelAgent extends https.Agent {
  */
 export function networkError(error: unknown, signal: AbortSignal): CompletionError {
   if (error instanceof CompletionError) return error;
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    if (reason instanceof CompletionError) return reason;
-    return new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
-  }
+  if (signal.aborted) return abortError(signal);
   const e = error as { code?: unknown; message?: unknown };
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const message = typeof e?.message === 'string' ? e.message : String(error);
