@@ -56,11 +56,12 @@ async function flowLoop(
 }
 
 /** 2. create-completion in the embedded Node-RED; a message ends at its passthrough. */
-export function createCompletionFlow(baseUrl: string, loop: LoopOptions, concurrency: number) {
+/** source → create-completion (raw) → sinks on both outputs, and a catch into a sink. */
+export function singleNodeFlow(baseUrl: string, api: Record<string, string>): object[] {
   const z = 'bench';
-  const flow = [
+  return [
     { id: z, type: 'tab', label: 'bench' },
-    apiConfig('api', baseUrl, { maxInFlight: String(concurrency) }),
+    apiConfig('api', baseUrl, api),
     { id: 'source', z, type: 'bench-source', wires: [['cc']] },
     completionNode('cc', 'api', z, [['results'], ['pass']]),
     { id: 'results', z, type: 'bench-sink', wires: [] },
@@ -68,6 +69,10 @@ export function createCompletionFlow(baseUrl: string, loop: LoopOptions, concurr
     { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
     { id: 'errors', z, type: 'bench-sink', wires: [] },
   ];
+}
+
+export function createCompletionFlow(baseUrl: string, loop: LoopOptions, concurrency: number) {
+  const flow = singleNodeFlow(baseUrl, { maxInFlight: String(concurrency) });
   return flowLoop(
     flow,
     { api: { apiKey: BENCH_API_KEY } },

@@ -3,50 +3,19 @@
  * answer, and heap growth over a long soak through one node.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { closedLoop, waitUntil, type LoopResult } from '../loop';
-import { BENCH_API_KEY, REQUEST } from '../common';
-import { apiConfig, completionNode, startRed } from '../red-runtime';
+import { BENCH_API_KEY, REQUEST, listenOnLoopback } from '../common';
+import { startRed } from '../red-runtime';
+import { singleNodeFlow } from './flows';
 import { collect } from '../stats';
 
 
 /** A server that reads each request and never answers it. */
 function startHangingServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
   const server = http.createServer((req) => {
     req.resume();
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}/v1`,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
-}
-
-function singleNodeFlow(baseUrl: string, api: Record<string, string>): object[] {
-  const z = 'bench';
-  return [
-    { id: z, type: 'tab', label: 'bench' },
-    apiConfig('api', baseUrl, api),
-    { id: 'source', z, type: 'bench-source', wires: [['cc']] },
-    completionNode('cc', 'api', z, [['results'], ['pass']]),
-    { id: 'results', z, type: 'bench-sink', wires: [] },
-    { id: 'pass', z, type: 'bench-sink', wires: [] },
-    { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
-    { id: 'errors', z, type: 'bench-sink', wires: [] },
-  ];
+  return listenOnLoopback(server);
 }
 
 export interface QueueResult {

@@ -8,10 +8,9 @@
  *   server, written as fast as the server can; events per second at output 1.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { waitUntil } from '../loop';
-import { BENCH_API_KEY } from '../common';
+import { BENCH_API_KEY, listenOnLoopback } from '../common';
 import { apiConfig, completionNode, startRed } from '../red-runtime';
 import { cpuMicros, percentile } from '../stats';
 
@@ -22,7 +21,6 @@ interface ClockServer {
 
 /** POST /v1/completions answers `max_tokens` events, `intervalMs` apart, each stamped with `bench_t`. */
 function startClockServer(intervalMs: number): Promise<ClockServer> {
-  const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
@@ -55,23 +53,7 @@ function startClockServer(intervalMs: number): Promise<ClockServer> {
       next();
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}/v1`,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  return listenOnLoopback(server);
 }
 
 export interface StreamingResult {
