@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FlowHarness, type Outcome } from './support/flow-harness';
 import { startCompletionServer, type CompletionServer, type ScriptedAnswer } from './server/completion-server';
+import { inOtherRealm } from './support/realms';
 
 const KEY = 'sk-fuzz-Hq3Zt8Wn5Rv2Lc7Px4Ym9K';
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : (Date.now() ^ (process.pid << 8)) >>> 0;
@@ -203,8 +204,9 @@ function definitelyInvalid(payload: unknown): boolean {
   if (typeof payload === 'function' || typeof payload === 'symbol' || typeof payload === 'bigint') return true;
   if (payload === null || typeof payload !== 'object' || Buffer.isBuffer(payload)) return false;
   if (Array.isArray(payload)) return hasNonFinite(payload, 0);
+  // A plain object of any realm (a function node's literal has its vm context's prototype).
   const proto = Object.getPrototypeOf(payload);
-  if (proto !== Object.prototype && proto !== null) return true;
+  if (proto !== null && Object.getPrototypeOf(proto) !== null) return true;
   const keys = Object.keys(payload);
   if (keys.some((k) => k === '__proto__' || k === 'constructor' || k === 'prototype')) return true;
   const record = payload as Record<string, unknown>;
@@ -436,13 +438,15 @@ describe('fuzz: hostile messages and hostile servers through a real Node-RED', f
           const payload = where === 'payload' ? value : { [where]: value };
           return labelled(payload, `${depth}-level nested ${shape} as ${where}`);
         });
-      const payload: fc.Arbitrary<Case> = fc.oneof(
+      const anyPayload: fc.Arbitrary<Case> = fc.oneof(
         { arbitrary: anything.map(asCase), weight: 4 },
         { arbitrary: paramObject.map(asCase), weight: 4 },
         { arbitrary: fc.array(anything, { maxLength: 5 }).map(asCase), weight: 1 },
         { arbitrary: specials, weight: 1 },
         { arbitrary: nested, weight: 1 },
       );
+      // Half of them as a function node hands them over: built in another realm.
+      const payload = fc.tuple(anyPayload, fc.boolean()).map(([c, vm]) => (vm ? labelled(inOtherRealm(c.value), `(function node) ${String(c)}`) : c));
       await fc.assert(
         fc.asyncProperty(payload, async ({ value }) => {
           const invalid = definitelyInvalid(value);
@@ -456,6 +460,42 @@ describe('fuzz: hostile messages and hostile servers through a real Node-RED', f
           assert.ok(posts <= 1, `${posts} requests with maxRetries 0`);
         }),
         fcOptions(300),
+      );
+    });
+
+    it('property: a valid request, built here or in a function node, is sent exactly as written', async () => {
+      const f = await use({ timeout: '2', maxRetries: '0' }, {});
+      const prompt = fc.oneof(
+        fc.string({ maxLength: 30 }),
+        fc.array(fc.string({ maxLength: 10 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.integer({ min: 0, max: 50_000 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.array(fc.integer({ min: 0, max: 50_000 }), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 2 }),
+      );
+      const request = fc.record(
+        {
+          prompt,
+          max_tokens: fc.integer({ min: 0, max: 4 }),
+          temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+          top_p: fc.double({ min: 0, max: 1, noNaN: true }),
+          seed: fc.integer(),
+          echo: fc.boolean(),
+          stop: fc.oneof(fc.string({ minLength: 1, maxLength: 5 }), fc.array(fc.string({ minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 4 })),
+          logit_bias: fc.dictionary(fc.integer({ min: 0, max: 50_000 }).map(String), fc.integer({ min: -100, max: 100 }), { maxKeys: 3 }),
+          logprobs: fc.integer({ min: 0, max: 5 }),
+          user: fc.string({ maxLength: 10 }),
+          top_k: fc.integer({ min: 1, max: 100 }),
+        },
+        { requiredKeys: ['prompt', 'max_tokens'] },
+      );
+      await fc.assert(
+        fc.asyncProperty(request, fc.boolean(), async (params, vm) => {
+          const { out, posts } = await runOne(f, vm ? inOtherRealm(params) : params, vm ? 'function-node request' : 'request');
+          assert.equal(out.errors.length, 0, `refused: ${describeOutcome(out)}`);
+          assert.equal(posts, 1);
+          const sent = server.requests.find((r) => r.method === 'POST')!.body as Record<string, unknown>;
+          assert.deepEqual(sent, { model: 'demo-instruct', ...JSON.parse(JSON.stringify(params)) });
+        }),
+        fcOptions(150),
       );
     });
 

@@ -5,10 +5,17 @@ export type RequestParams = Record<string, unknown>;
 /** Keys that would reach into an object's prototype if anything downstream merged them naively. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/**
+ * A plain object from any realm: a function node runs user code in a `vm` context,
+ * whose object literals have that context's `Object.prototype`, not ours. So the test
+ * is the shape of the chain (no prototype, or one whose own prototype is null), never
+ * identity with this realm's `Object.prototype`.
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  if (Object.prototype.toString.call(value) !== '[object Object]') return false;
   const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 export interface MergedRequest {

@@ -36,6 +36,12 @@ export interface FlowOptions {
   configCredentials?: Record<string, Record<string, string>>;
   /** More node modules the flow needs. */
   modules?: unknown[];
+  /**
+   * Nodes in front of create-completion, the way users build requests (an inject node's
+   * JSON, a function node, a change node, a template node): each on the tab, wired by
+   * the test; the nodes their module needs go in `modules`.
+   */
+  upstream?: Msg[];
 }
 
 export interface Outcome {
@@ -83,6 +89,7 @@ export class FlowHarness {
         { id: 'joined', z: tab, type: 'helper' },
       );
     }
+    flow.push(...(options.upstream ?? []).map((n) => ({ z: tab, ...n })));
     flow.push(...(options.configNodes ?? []));
     await helper.load(
       [completionApi, createCompletion, catchNode, completeNode, statusNode, splitJoinNodes, ...(options.modules ?? [])],
@@ -122,6 +129,21 @@ export class FlowHarness {
     // Give a second outcome time to show up if the node wrongly produced one.
     await new Promise((r) => setTimeout(r, options.settleMs ?? 30));
     return this.outcome(msg._msgid);
+  }
+
+  /**
+   * Triggers an inject node (which makes a message of its own, with a new id) and waits
+   * until the first message it caused has ended at create-completion.
+   */
+  async inject(id: string, options: { settleMs?: number; timeoutMs?: number } = {}): Promise<Outcome> {
+    const before = this.events.length;
+    const ended = () => this.events.slice(before).some((e) => e.kind === 'complete' || e.kind === 'error');
+    const wait = this.waitFor(ended, options.timeoutMs ?? 15_000);
+    helper.getNode(id).receive({});
+    await wait;
+    await new Promise((r) => setTimeout(r, options.settleMs ?? 30));
+    const end = this.events.slice(before).find((e) => e.kind === 'complete' || e.kind === 'error')!;
+    return this.outcome(end.msg._msgid);
   }
 
   outcome(msgid: string): Outcome {

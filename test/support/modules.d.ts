@@ -9,3 +9,6 @@ declare module '@node-red/nodes/core/common/90-comment.js';
 declare module '@node-red/nodes/core/function/10-switch.js';
 declare module '@node-red/nodes/core/network/05-tls.js';
 declare module '@node-red/nodes/core/network/06-httpproxy.js';
+declare module '@node-red/nodes/core/function/10-function.js';
+declare module '@node-red/nodes/core/function/15-change.js';
+declare module '@node-red/nodes/core/function/80-template.js';
