@@ -5,7 +5,8 @@ import { CompletionError } from './lib/errors';
 import { editorDefaults, type EditorRequestFields } from './lib/request-defaults';
 import { prepareRequest } from './lib/prepare-request';
 import { publicError } from './lib/public-error';
-import { chunkMessage, resultMessages, tokensUsed, RESULT_FORMATS, type Message, type MessageSource, type ResultFormat } from './lib/result-messages';
+import { resultMessages, tokensUsed, RESULT_FORMATS, type Message, type MessageSource, type ResultFormat } from './lib/result-messages';
+import { expectedChoices, StreamMessages } from './lib/stream-messages';
 import { describeProblems } from './lib/validate';
 
 interface CreateCompletionDef extends NodeDef, EditorRequestFields {
@@ -72,13 +73,25 @@ export = function register(RED: NodeAPI): void {
       }
       const { request, body } = prepared;
 
-      const controller = new AbortController();
-      inFlight.add(controller);
+      // The results are copies of the input message: one that cannot be copied fails
+      // here, before anything is sent, not after the server has done the work.
+      let template: Message;
+      try {
+        const { payload: _payload, ...rest } = msg;
+        template = RED.util.cloneMessage(rest) as Message;
+      } catch (error) {
+        const reason = `cannot be copied: ${error instanceof Error ? error.message : String(error)}`;
+        throw new CompletionError('INVALID_REQUEST', `the message ${reason}`, { fields: [{ field: 'msg', reason }] });
+      }
+      let unused = true;
       const source: MessageSource = {
         sequenceId: RED.util.generateId(),
         copy: () => {
-          const { payload: _payload, ...rest } = msg;
-          return RED.util.cloneMessage(rest) as Message;
+          if (unused) {
+            unused = false;
+            return template;
+          }
+          return RED.util.cloneMessage(template) as Message;
         },
       };
       // Secrets are taken out where server content enters (call-completion.ts), so
@@ -86,6 +99,9 @@ export = function register(RED: NodeAPI): void {
       const emit = (message: Message) => {
         if (!closed) send([message as NodeMessage, null]);
       };
+      const streamed = new StreamMessages(format, source, expectedChoices(request));
+      const controller = new AbortController();
+      inFlight.add(controller);
       let chunks = 0;
       let queuedHere = false;
       const leaveQueue = () => {
@@ -105,16 +121,20 @@ export = function register(RED: NodeAPI): void {
             onRetry: (retry, reason) => status('yellow', 'ring', t('status.retrying', { attempt: retry, reason })),
             onEvent: (chunk, index, code) => {
               chunks = index + 1;
-              emit(chunkMessage(format, chunk, index, code, source));
+              for (const message of streamed.chunk(chunk, code)) emit(message);
               if (index % 16 === 0) status('blue', 'dot', t('status.streaming', { count: chunks }));
             },
           }, body);
         });
-        for (const message of resultMessages(format, response, source, response.events > 0 ? chunks : undefined)) emit(message);
+        for (const message of response.events > 0 ? streamed.final(response) : resultMessages(format, response, source)) emit(message);
         if (!closed) send([null, msg]);
         const tokens = tokensUsed(response.body);
         const ok = response.status >= 200 && response.status < 300;
         status(ok ? 'green' : 'yellow', 'dot', doneText(response.status, tokens));
+      } catch (error) {
+        // A join behind a stream that broke off would hold its partial group forever.
+        for (const message of streamed.resets()) emit(message);
+        throw error;
       } finally {
         leaveQueue();
         inFlight.delete(controller);
@@ -129,7 +149,10 @@ export = function register(RED: NodeAPI): void {
         try {
           done(error);
         } catch (failure) {
-          node.error(`could not end the message: ${(failure as Error).message}`);
+          // Node-RED could not copy the message for a Catch node, which then never
+          // hears of the error: report it with what of the message can be copied.
+          if (error) node.error(error, copyableMessage(msg, (value) => RED.util.cloneMessage(value as NodeMessage)));
+          else node.error(`could not end the message: ${(failure as Error).message}`);
         }
       };
       const settled = handle(msg, send).then(
@@ -157,3 +180,27 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType('create-completion', CreateCompletion);
 };
+
+/**
+ * The properties of a message that Node-RED can copy; each one that cannot (nested too
+ * deep, a getter that throws) is replaced by a note saying why.
+ */
+function copyableMessage(msg: NodeMessageInFlow, clone: (value: unknown) => unknown): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  let keys: string[];
+  try {
+    keys = Object.keys(msg);
+  } catch {
+    return { _msgid: '' };
+  }
+  for (const key of keys) {
+    try {
+      const value = (msg as Record<string, unknown>)[key];
+      clone({ value });
+      copy[key] = value;
+    } catch (error) {
+      copy[key] = `[not copied: ${error instanceof Error ? error.message : String(error)}]`;
+    }
+  }
+  return copy;
+}

@@ -99,7 +99,10 @@ describe('streaming in a real Node-RED', function () {
       const f = await load({ max_tokens: '6' });
       server.script({ kind: 'stream-error-event', afterEvents: 2, style });
       const out = await f.run({ payload: 'x' });
-      assert.equal(out.results.length, 2);
+      // The two chunks, then the message that releases a join's partial group.
+      assert.equal(out.results.length, 3);
+      assert.equal(out.results[2].reset, true);
+      assert.equal(out.results[2].parts.id, out.results[0].parts.id);
       assert.equal(out.pass.length, 0);
       assert.equal(out.errors.length, 1);
       assert.equal(out.errors[0].error.code, 'STREAM_ERROR');
@@ -111,7 +114,8 @@ describe('streaming in a real Node-RED', function () {
     const f = await load({ max_tokens: '6' });
     server.script({ kind: 'stream-truncate', afterEvents: 3 });
     const out = await f.run({ payload: 'x' });
-    assert.equal(out.results.length, 3);
+    assert.equal(out.results.length, 4);
+    assert.equal(out.results[3].reset, true);
     assert.equal(out.errors.length, 1);
     assert.equal(out.errors[0].error.code, 'STREAM_ERROR');
     assert.equal(out.completes.length, 0);
@@ -122,7 +126,8 @@ describe('streaming in a real Node-RED', function () {
     const f = await load({ max_tokens: '4' });
     server.script({ kind: 'stream-no-done' });
     const out = await f.run({ payload: 'x' });
-    assert.equal(out.results.length, 4);
+    assert.equal(out.results.length, 5);
+    assert.equal(out.results[4].reset, true);
     assert.equal(out.errors[0].error.code, 'STREAM_ERROR');
     assert.match(out.errors[0].error.message, /DONE/);
   });

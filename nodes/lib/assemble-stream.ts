@@ -9,6 +9,8 @@ interface Logprobs {
   token_logprobs: unknown[];
   top_logprobs: unknown[];
   text_offset: unknown[];
+  /** A chat-style server's own token entries (normalize-logprobs.ts), when it sent them. */
+  content?: unknown[];
 }
 
 interface AssembledChoice {
@@ -18,7 +20,7 @@ interface AssembledChoice {
   finish_reason: unknown;
 }
 
-const LOGPROB_ARRAYS = ['tokens', 'token_logprobs', 'top_logprobs', 'text_offset'] as const;
+const LOGPROB_ARRAYS = ['tokens', 'token_logprobs', 'top_logprobs', 'text_offset', 'content'] as const;
 
 export class StreamAssembler {
   private readonly head: Record<string, unknown> = {};
@@ -48,6 +50,19 @@ export class StreamAssembler {
     }
   }
 
+  /** Text held back from the events (scrub.ts, StreamTextScrubber), added once the stream has ended. */
+  appendText(index: number, text: string): void {
+    const choice = this.choices.get(index);
+    if (choice) choice.text += text;
+  }
+
+  /** Whether every choice seen has had its finish_reason: how a stream without [DONE] may still be whole. */
+  allFinished(): boolean {
+    if (this.choices.size === 0) return false;
+    for (const choice of this.choices.values()) if (choice.finish_reason === null) return false;
+    return true;
+  }
+
   /** The assembled body; choices ordered by index. */
   result(): Record<string, unknown> {
     const body: Record<string, unknown> = { object: 'text_completion', ...this.head };
@@ -63,6 +78,8 @@ function appendLogprobs(choice: AssembledChoice, logprobs: unknown): void {
   if (!choice.logprobs) choice.logprobs = { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
   for (const key of LOGPROB_ARRAYS) {
     const part = source[key];
-    if (Array.isArray(part)) for (const item of part) choice.logprobs[key].push(item);
+    if (!Array.isArray(part)) continue;
+    const into = (choice.logprobs[key] ??= []);
+    for (const item of part) into.push(item);
   }
 }

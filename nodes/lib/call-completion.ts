@@ -3,7 +3,7 @@ import { readBody } from './read-body';
 import { connectionFaultReason, isConnectionFault, retryDelayMs, shouldRetryStatus } from './retry-policy';
 import { normalizeChoicesLogprobs } from './normalize-logprobs';
 import { readEventStream, StreamFailure } from './read-event-stream';
-import { mentionsSecret, scrubbedPreview, scrubValue } from './scrub';
+import { scrubbedPreview, scrubValue } from './scrub';
 import type { ConnectionSettings } from './connection-settings';
 import type { OpenResponse, ResponseHeaders, Transport } from './transport';
 
@@ -15,6 +15,8 @@ export interface CompletionResponse {
   body: unknown;
   /** Events delivered through `onEvent`; 0 when the answer was not streamed. */
   events: number;
+  /** Streamed text held back from the events (read-event-stream.ts), per choice index. */
+  tails?: Map<number, string>;
   attempts: number;
 }
 
@@ -107,9 +109,9 @@ async function attemptOnce(
       } catch (error) {
         throw retryableFailure(error as CompletionError, headers, parent);
       }
-      const fresh = parseBody(raw, ok, status, secrets);
-      // What a server sends may echo the key: checked on the raw bytes, scrubbed only then.
-      const parsed = mentionsSecret(raw, secrets) ? scrubValue(fresh, secrets) : fresh;
+      // What a server sends may echo the key, also spelt with JSON escapes: it is looked
+      // for in the parsed values, not the raw bytes.
+      const parsed = scrubValue(parseBody(raw, ok, status, secrets), secrets);
       if (ok) normalizeChoicesLogprobs(parsed);
       const result: CompletionResponse = { status, headers, body: parsed, events: 0, attempts: attempt };
       if (!ok && shouldRetryStatus(status, headers)) {
@@ -124,7 +126,7 @@ async function attemptOnce(
         mayEndWithoutDone: settings.kind.streamMayEndWithoutDone,
         onEvent: hooks.onEvent,
       });
-      return { status, headers, body: streamed.body, events: streamed.events, attempts: attempt };
+      return { status, headers, body: streamed.body, events: streamed.events, tails: streamed.tails, attempts: attempt };
     } catch (error) {
       if (!(error instanceof StreamFailure)) throw error;
       // Before its first event a stream is a request like any other; after it, the flow has seen output.

@@ -7,17 +7,24 @@ export interface BodyLimits {
   idleMs: number;
 }
 
+/** How long the rest of a body that is no longer needed may take to end before its socket is dropped. */
+const DRAIN_GRACE_MS = 2000;
+
 /**
  * Reads a response body as it arrives, chunk by chunk, and hands each chunk to
  * `onChunk`. Fails with RESPONSE_TOO_LARGE past `maxBytes`, TIMEOUT after `idleMs`
  * of silence, NETWORK_ERROR when the connection breaks, and with the signal's
  * reason when aborted; in every failure the socket is destroyed.
+ *
+ * `onChunk` returns true when it has all it needs (a stream's `[DONE]`): the promise
+ * resolves at once, and the rest of the body is drained in the background so the
+ * socket can be reused, or dropped if the server does not end it soon.
  */
 export function consumeBody(
   body: Readable,
   limits: BodyLimits,
   signal: AbortSignal,
-  onChunk: (chunk: Buffer) => void,
+  onChunk: (chunk: Buffer) => boolean | void,
 ): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let total = 0;
@@ -55,10 +62,16 @@ export function consumeBody(
         return;
       }
       armTimer();
+      let enough: boolean | void;
       try {
-        onChunk(chunk);
+        enough = onChunk(chunk);
       } catch (error) {
         finish(error instanceof CompletionError ? error : new CompletionError('BAD_RESPONSE', String(error)));
+        return;
+      }
+      if (enough) {
+        finish();
+        drain(body);
       }
     };
     const onEnd = () => finish();
@@ -79,10 +92,24 @@ export function consumeBody(
   });
 }
 
+/** Lets the rest of a body run out without keeping it; drops the socket if it does not end soon. */
+function drain(body: Readable): void {
+  if (body.readableEnded || body.destroyed) return;
+  const timer = setTimeout(() => body.destroy(), DRAIN_GRACE_MS);
+  timer.unref();
+  const stop = () => clearTimeout(timer);
+  body.on('error', stop);
+  body.once('end', stop);
+  body.once('close', stop);
+  body.resume();
+}
+
 /** The whole body in memory, within the same limits. */
 export async function readBody(body: Readable, limits: BodyLimits, signal: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const total = await consumeBody(body, limits, signal, (chunk) => chunks.push(chunk));
+  const total = await consumeBody(body, limits, signal, (chunk) => {
+    chunks.push(chunk);
+  });
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
 }
 

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { StreamAssembler } from './assemble-stream';
 import { CompletionError, httpError } from './errors';
-import { normalizeChoicesLogprobs } from './normalize-logprobs';
+import { LogprobsConverter } from './normalize-logprobs';
 import { consumeBody, type BodyLimits } from './read-body';
 import { connectionFaultReason, isConnectionFault } from './retry-policy';
-import { mentionsSecret, scrubbedPreview, scrubValue } from './scrub';
+import { scrubbedPreview, scrubValue, StreamTextScrubber } from './scrub';
 import { SseDecoder } from './sse';
 
 export interface EventStreamOptions {
@@ -12,9 +12,16 @@ export interface EventStreamOptions {
   limits: BodyLimits;
   signal: AbortSignal;
   secrets: readonly string[];
-  /** The server closes a finished stream without `data: [DONE]` (llama.cpp). */
+  /** The server may close a finished stream without `data: [DONE]` (older llama.cpp builds). */
   mayEndWithoutDone: boolean;
   onEvent?(chunk: Record<string, unknown>, index: number, status: number): void;
+}
+
+export interface ReadStream {
+  body: Record<string, unknown>;
+  events: number;
+  /** Text of each choice held back from the events while it could have been the start of a secret. */
+  tails: Map<number, string>;
 }
 
 /**
@@ -29,56 +36,69 @@ export class StreamFailure extends Error {
 }
 
 /**
- * Reads a completion's server-sent events: each one parsed, handed to `onEvent` the
- * moment it is complete, and added to the assembled body, which it returns after
- * `[DONE]`. An error event, a broken or truncated stream or one that stalls fails.
+ * Reads a completion's server-sent events: each one parsed, scrubbed, its logprobs
+ * given the classic shape, handed to `onEvent` the moment it is complete, and added to
+ * the assembled body, which it returns at `[DONE]` (without waiting for the server to
+ * close the response). An error event, a broken or truncated stream or one that stalls
+ * fails.
  */
-export async function readEventStream(body: Readable, options: EventStreamOptions): Promise<{ body: Record<string, unknown>; events: number }> {
+export async function readEventStream(body: Readable, options: EventStreamOptions): Promise<ReadStream> {
   const { status, secrets } = options;
   const decoder = new SseDecoder();
   const assembler = new StreamAssembler();
+  const logprobs = new LogprobsConverter();
+  const text = new StreamTextScrubber(secrets);
   let events = 0;
   let finished = false;
 
-  const onChunk = (chunk: Buffer) => {
+  const onChunk = (chunk: Buffer): boolean => {
     for (const event of decoder.push(chunk)) {
-      if (finished) return;
       if (event.data === '[DONE]') {
-        // The server ends the response itself; letting it do so keeps the socket reusable.
         finished = true;
-        return;
+        return true;
       }
-      const fresh = parseEvent(event.data, event.event, status, events, secrets);
-      const parsed = mentionsSecret(event.data, secrets) ? scrubValue(fresh, secrets) : fresh;
-      normalizeChoicesLogprobs(parsed);
+      const parsed = scrubValue(parseEvent(event.data, event.event, status, events, secrets), secrets);
+      if (text.active) holdBackSecrets(parsed, text);
+      logprobs.convert(parsed);
       assembler.add(parsed);
       options.onEvent?.(parsed, events, status);
       events++;
     }
+    return false;
   };
 
   try {
     await consumeBody(body, options.limits, options.signal, onChunk);
   } catch (error) {
-    if (!finished) {
-      const failure = error as CompletionError;
-      const reason = connectionFaultReason(failure);
-      if (events === 0) throw new StreamFailure(failure, 0, isConnectionFault(failure), reason);
-      const broken = failure.code === 'NETWORK_ERROR'
-        ? new CompletionError('STREAM_ERROR', `stream broke off after ${events} events: ${failure.message}`, { status })
-        : failure;
-      throw new StreamFailure(broken, events, false, reason);
-    }
+    const failure = error as CompletionError;
+    const reason = connectionFaultReason(failure);
+    if (events === 0) throw new StreamFailure(failure, 0, isConnectionFault(failure), reason);
+    const broken = failure.code === 'NETWORK_ERROR'
+      ? new CompletionError('STREAM_ERROR', `stream broke off after ${events} events: ${failure.message}`, { status })
+      : failure;
+    throw new StreamFailure(broken, events, false, reason);
   }
-  // Some servers (llama.cpp) close a finished stream without [DONE]; a clean end
-  // after whole events is their way of saying it.
-  if (!finished && options.mayEndWithoutDone && events > 0 && !decoder.hasPartialEvent) finished = true;
+  // Older llama.cpp builds close a finished stream without [DONE]. A clean end counts
+  // as whole only when every choice said how it finished: a stream cut between events
+  // would otherwise pass for a short answer.
+  if (!finished && options.mayEndWithoutDone && !decoder.hasPartialEvent && assembler.allFinished()) finished = true;
   if (!finished) {
     const where = decoder.hasPartialEvent ? 'in the middle of an event' : 'without [DONE]';
     const ended = new CompletionError('STREAM_ERROR', events === 0 ? `stream ended ${where}` : `stream ended ${where} after ${events} events`, { status });
     throw new StreamFailure(ended, events, events === 0, 'stream ended early');
   }
-  return { body: assembler.result(), events };
+  const tails = text.flush();
+  for (const [index, rest] of tails) assembler.appendText(index, rest);
+  return { body: scrubValue(assembler.result(), secrets), events, tails };
+}
+
+/** Each choice's text as far as it can go out now (scrub.ts, StreamTextScrubber). */
+function holdBackSecrets(chunk: Record<string, unknown>, text: StreamTextScrubber): void {
+  if (!Array.isArray(chunk.choices)) return;
+  for (const choice of chunk.choices as Array<Record<string, unknown> | null>) {
+    if (choice === null || typeof choice !== 'object' || typeof choice.text !== 'string') continue;
+    choice.text = text.push(typeof choice.index === 'number' ? choice.index : 0, choice.text);
+  }
 }
 
 function parseEvent(data: string, eventName: string | undefined, status: number, index: number, secrets: readonly string[]): Record<string, unknown> {

@@ -1,46 +1,140 @@
 /**
- * Takes secrets out of text that leaves the node (error messages, log lines,
- * status text, bodies a server echoes back), whatever put them there.
+ * Takes secrets out of what leaves the node (error messages, log lines, status text,
+ * bodies a server echoes back), whatever put them there. Detection works on decoded
+ * text: a key a server writes with JSON `\u` escapes is the key once parsed, and is
+ * found there. A key split across stream events is caught by StreamTextScrubber.
  */
+
+const MASK = '***';
+/** Shorter strings would match ordinary text; a key is far longer. */
+const MIN_SECRET_LENGTH = 4;
+
+const usable = (secrets: readonly string[]) => secrets.filter((s) => s.length >= MIN_SECRET_LENGTH);
+
 export function scrubText(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('***');
+    if (secret.length >= MIN_SECRET_LENGTH && out.includes(secret)) out = out.split(secret).join(MASK);
   }
   return out;
 }
 
-/** A value with every string that holds a secret scrubbed; untouched (same object) when none does. */
+/**
+ * The value with every string (and object key) that holds a secret scrubbed, changed in
+ * place: it is meant for values the node has just made (a parsed body, response headers,
+ * error details). Iterative, so a body nested a hundred thousand levels deep is scrubbed
+ * too rather than overflowing the stack.
+ */
 export function scrubValue<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    return value;
-  }
-  if (text === undefined || !secrets.some((s) => s.length >= 4 && text!.includes(s))) return value;
-  return deepScrub(value, secrets) as T;
-}
-
-function deepScrub(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === 'string') return scrubText(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => deepScrub(v, secrets));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[scrubText(k, secrets)] = deepScrub(v, secrets);
-    return out;
+  const list = usable(secrets);
+  if (list.length === 0) return value;
+  if (typeof value === 'string') return scrubText(value, list) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const pending: object[] = [value];
+  const seen = new Set<object>();
+  while (pending.length > 0) {
+    const container = pending.pop()!;
+    if (seen.has(container)) continue;
+    seen.add(container);
+    if (Array.isArray(container)) {
+      for (let i = 0; i < container.length; i++) {
+        const item: unknown = container[i];
+        if (typeof item === 'string') {
+          if (list.some((s) => item.includes(s))) container[i] = scrubText(item, list);
+        } else if (item !== null && typeof item === 'object') {
+          pending.push(item);
+        }
+      }
+      continue;
+    }
+    const record = container as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const item = record[key];
+      let target = key;
+      if (list.some((s) => key.includes(s))) {
+        target = scrubText(key, list);
+        delete record[key];
+        record[target] = item;
+      }
+      if (typeof item === 'string') {
+        if (list.some((s) => item.includes(s))) record[target] = scrubText(item, list);
+      } else if (item !== null && typeof item === 'object') {
+        pending.push(item);
+      }
+    }
   }
   return value;
 }
 
-/** Whether raw server content mentions a secret, checked before any parsing. */
-export function mentionsSecret(raw: Buffer | string, secrets: readonly string[]): boolean {
-  return secrets.some((secret) => raw.includes(secret));
+/**
+ * Scrubs the text of a stream's choices as the events arrive. A secret may be split
+ * across two events ("sk-ab" then "c123…"), which no single event shows: so the end of
+ * each choice's text that could still be the start of a secret is held back until the
+ * next event says whether it is, and handed out by `flush` when the stream ends. What
+ * comes out is exactly the scrubbed whole text, cut into the events' pieces.
+ */
+export class StreamTextScrubber {
+  private readonly secrets: string[];
+  private readonly held = new Map<number, string>();
+
+  constructor(secrets: readonly string[]) {
+    this.secrets = usable(secrets);
+  }
+
+  get active(): boolean {
+    return this.secrets.length > 0;
+  }
+
+  /** The part of `text` (the next piece of choice `index`) that can go out now. */
+  push(index: number, text: string): string {
+    if (this.secrets.length === 0) return text;
+    const joined = scrubText((this.held.get(index) ?? '') + text, this.secrets);
+    const keep = this.heldLength(joined);
+    if (keep === 0) this.held.delete(index);
+    else this.held.set(index, joined.slice(joined.length - keep));
+    return keep === 0 ? joined : joined.slice(0, joined.length - keep);
+  }
+
+  /** What is still held back, per choice index, once the stream has ended. */
+  flush(): Map<number, string> {
+    const rest = new Map(this.held);
+    this.held.clear();
+    return rest;
+  }
+
+  /** The length of the longest end of `text` that is the start of a secret. */
+  private heldLength(text: string): number {
+    let longest = 0;
+    for (const secret of this.secrets) {
+      for (let n = Math.min(secret.length - 1, text.length); n > longest; n--) {
+        if (text.endsWith(secret.slice(0, n))) {
+          longest = n;
+          break;
+        }
+      }
+    }
+    return longest;
+  }
 }
 
-/** The start of a body for an error text; scrubbed before it is cut, so no part of a secret survives. */
+/** JSON string escapes decoded, to see what a text would say once parsed. */
+function unescaped(text: string): string {
+  return text.replace(/\\u([0-9a-fA-F]{4})|\\(["\\/bfnrt])/g, (_all, hex: string | undefined, c: string | undefined) => {
+    if (hex) return String.fromCharCode(parseInt(hex, 16));
+    return ({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' } as Record<string, string>)[c!] ?? c!;
+  });
+}
+
+/**
+ * The start of a body for an error text; scrubbed before it is cut, so no part of a
+ * secret survives. A body that spells a secret only through escapes is not quoted at all.
+ */
 export function scrubbedPreview(raw: string, secrets: readonly string[], length = 80): string {
-  const text = scrubText(raw, secrets);
+  const list = usable(secrets);
+  const text = scrubText(raw, list);
+  if (list.length > 0 && text.includes('\\')) {
+    const decoded = unescaped(text);
+    if (list.some((s) => decoded.includes(s))) return '(a body that contains the API key; not shown)';
+  }
   return text.length > length ? `${JSON.stringify(text.slice(0, length))}…` : JSON.stringify(text);
 }

@@ -11,45 +11,58 @@ export interface SseEvent {
  * arrive, whole events come out. Handles `\r\n`, `\r` and `\n` line ends (also a
  * `\r\n` split across two chunks), comment lines, multi-line data, and UTF-8
  * characters split across chunks.
+ *
+ * Linear in what it is fed: each chunk is scanned once, and a line that spans many
+ * chunks is kept as a list of pieces, joined once when its end arrives, so a server
+ * that sends megabytes without a line end costs no more than one that sends lines.
  */
 export class SseDecoder {
   private readonly text = new StringDecoder('utf8');
-  private pending = '';
+  /** The start of the current line, in pieces, when it spans chunks. */
+  private pieces: string[] = [];
   private skipLeadingLf = false;
   private data: string[] = [];
   private eventName: string | undefined;
 
   /** Feeds a chunk of the body; returns the events it completed. */
   push(chunk: Buffer | string): SseEvent[] {
-    let input = typeof chunk === 'string' ? chunk : this.text.write(chunk);
+    const input = typeof chunk === 'string' ? chunk : this.text.write(chunk);
+    const events: SseEvent[] = [];
+    let start = 0;
     if (this.skipLeadingLf && input.length > 0) {
-      if (input[0] === '\n') input = input.slice(1);
+      if (input.charCodeAt(0) === 10) start = 1;
       this.skipLeadingLf = false;
     }
-    const events: SseEvent[] = [];
-    let buffer = this.pending + input;
-    let start = 0;
-    for (let i = 0; i < buffer.length; i++) {
-      const ch = buffer.charCodeAt(i);
+    for (let i = start; i < input.length; i++) {
+      const ch = input.charCodeAt(i);
       if (ch !== 10 && ch !== 13) continue;
-      this.line(buffer.slice(start, i), events);
+      this.endLine(input.slice(start, i), events);
       if (ch === 13) {
-        if (i + 1 < buffer.length) {
-          if (buffer.charCodeAt(i + 1) === 10) i++;
+        if (i + 1 < input.length) {
+          if (input.charCodeAt(i + 1) === 10) i++;
         } else {
           this.skipLeadingLf = true;
         }
       }
       start = i + 1;
     }
-    this.pending = buffer.slice(start);
-    buffer = '';
+    if (start < input.length) this.pieces.push(start === 0 ? input : input.slice(start));
     return events;
   }
 
   /** True when bytes of an unfinished event are still held (the stream ended mid-event). */
   get hasPartialEvent(): boolean {
-    return this.pending.length > 0 || this.data.length > 0 || this.eventName !== undefined;
+    return this.pieces.length > 0 || this.data.length > 0 || this.eventName !== undefined;
+  }
+
+  private endLine(tail: string, events: SseEvent[]): void {
+    let line = tail;
+    if (this.pieces.length > 0) {
+      this.pieces.push(tail);
+      line = this.pieces.join('');
+      this.pieces = [];
+    }
+    this.line(line, events);
   }
 
   private line(line: string, events: SseEvent[]): void {

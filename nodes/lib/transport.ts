@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import type { Duplex, Readable } from 'node:stream';
+import { pipeline, type Duplex, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { abortError, CompletionError } from './errors';
 import type { ConnectionSettings } from './connection-settings';
@@ -68,10 +68,25 @@ export class Transport {
         reject(networkError(error, signal));
         return;
       }
+      // Every way a request can end settles the promise: a response, an error, a switch
+      // of protocols (101, which node:http hands to 'upgrade' and then nothing else),
+      // or a socket closed with no answer at all.
+      let settled = false;
+      const fail = (error: CompletionError) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
       request.once('response', (response) => {
+        settled = true;
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: decoded(response) });
       });
-      request.once('error', (error) => reject(networkError(error, signal)));
+      request.once('upgrade', (response, socket) => {
+        socket.destroy();
+        fail(new CompletionError('BAD_RESPONSE', `the server switched protocols (HTTP ${response.statusCode}) instead of answering`, { status: response.statusCode }));
+      });
+      request.once('error', (error) => fail(networkError(error, signal)));
+      request.once('close', () => fail(networkError(new Error('the connection closed without a response'), signal)));
       request.end(body);
     });
   }
@@ -122,9 +137,10 @@ function decoded(response: http.IncomingMessage): Readable {
     : encoding === 'br' ? zlib.createBrotliDecompress()
     : undefined;
   if (!decoder) return response;
-  response.on('error', (error) => decoder.destroy(error));
-  response.on('aborted', () => decoder.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
-  return response.pipe(decoder);
+  // pipeline ties the two ends together: a response that breaks fails the decoder, and a
+  // decoder given up on (the size limit, an abort) destroys the response and its socket.
+  pipeline(response, decoder, () => {});
+  return decoder;
 }
 
 function proxyAuthorization(proxy: URL): string | undefined {

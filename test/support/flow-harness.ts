@@ -42,6 +42,8 @@ export interface FlowOptions {
    * the test; the nodes their module needs go in `modules`.
    */
   upstream?: Msg[];
+  /** The nodes the Complete node watches (default: the create-completion nodes). */
+  completeScope?: string[];
 }
 
 export interface Outcome {
@@ -71,7 +73,7 @@ export class FlowHarness {
       { id: 'pass', z: tab, type: 'helper' },
       { id: 'catcher', z: tab, type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', z: tab, type: 'helper' },
-      { id: 'completer', z: tab, type: 'complete', scope: ['cc', 'cc2'], uncaught: false, wires: [['completed']] },
+      { id: 'completer', z: tab, type: 'complete', scope: options.completeScope ?? ['cc', 'cc2'], uncaught: false, wires: [['completed']] },
       { id: 'completed', z: tab, type: 'helper' },
       { id: 'status-watch', z: tab, type: 'status', scope: null, wires: [['statuses']] },
       { id: 'statuses', z: tab, type: 'helper' },
