@@ -1,7 +1,7 @@
 import type { AgentOptions } from 'node:https';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { Connection } from './lib/connection';
-import type { ConnectionConfig, ConnectionCredentials } from './lib/connection-settings';
+import { connectionSecrets, type ConnectionConfig, type ConnectionCredentials } from './lib/connection-settings';
 import type { CompletionApiNode } from './lib/completion-api-node';
 import { scrubText } from './lib/scrub';
 
@@ -37,7 +37,7 @@ export = function register(RED: NodeAPI): void {
       }
       this.connection = Connection.fromConfig(config, this.credentials as ConnectionCredentials, tls, proxyEnvironment(config.proxy));
     } catch (error) {
-      this.connectionError = (error as Error).message;
+      this.connectionError = scrubText((error as Error).message, connectionSecrets(config, this.credentials as ConnectionCredentials));
     }
     this.on('close', (_removed: boolean, done: () => void) => {
       this.connection?.close();

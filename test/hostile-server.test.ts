@@ -191,3 +191,41 @@ describe('hostile servers through a real Node-RED', function () {
     }
   });
 });
+
+describe('a password in the base URL', function () {
+  let server: HostileServer | undefined;
+  let flow: FlowHarness | undefined;
+  afterEach(async () => {
+    await flow?.unload();
+    await server?.close();
+    flow = undefined;
+    server = undefined;
+  });
+
+  it('is sent as Basic auth, and masked wherever an answer echoes it', async () => {
+    const password = 'pa55-Word-Zq8Lm3';
+    let authorization: string | undefined;
+    server = await startHostileServer((req, res) => {
+      authorization = req.headers.authorization;
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `bad credentials ${authorization} (${password})`, type: 'auth' } }));
+    });
+    flow = await FlowHarness.load({ api: { baseUrl: server.url.replace('http://', `http://proxy-user:${password}@`), maxRetries: '0' }, node: { resultFormat: 'text' } });
+    const out = await flow.run({ payload: 'x' });
+    assert.equal(authorization, `Basic ${Buffer.from(`proxy-user:${password}`).toString('base64')}`);
+    assert.equal(out.errors[0].error.code, 'HTTP_ERROR');
+    const seen = JSON.stringify(flow.events.map((e) => e.msg)) + flow.logLines().join('\n');
+    assert.ok(!seen.includes(password), 'the password leaked');
+  });
+
+  it('is not shown in the NO_CONNECTION error of a base URL that does not parse', async () => {
+    const password = 'pa55-Word-Hx4Tn9';
+    flow = await FlowHarness.load({ api: { baseUrl: `http://user:${password}@127.0.0.1:99999/v1` }, node: {} });
+    const out = await flow.run({ payload: 'x' });
+    assert.equal(out.errors[0].error.code, 'NO_CONNECTION');
+    // What the error text says why (the test runtime shows catalog keys, not texts).
+    assert.match(flow.node('api').connectionError, /base URL "http:\/\/user:\*\*\*@127\.0\.0\.1:99999\/v1"/);
+    const seen = JSON.stringify(flow.events.map((e) => e.msg)) + flow.logLines().join('\n');
+    assert.ok(!seen.includes(password), 'the password leaked');
+  });
+});

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { startCompletionServer, type CompletionServer } from './server/completion-server';
+import { startHostileServer, type HostileServer } from './support/hostile-server';
 import { packPackage, startInstalledNodeRed, type InstalledNodeRed } from './support/installed-node-red';
 
 const KEY = 'sk-models-endpoint-SECRET-42';
@@ -14,10 +15,17 @@ const READER_HASH = '$2b$08$IyvZkSY1G7VC0TY4mO62s.aMmoBiQn.gWdIvTgzsfDQs6dSmj05h
 describe('GET /completion-api/:id/models in an installed, secured Node-RED', function () {
   this.timeout(120_000);
   let server: CompletionServer;
+  let hostile: HostileServer;
   let red: InstalledNodeRed;
 
   before(async function () {
     server = await startCompletionServer({ requireApiKey: KEY });
+    // A server that lists the key it was asked with as one of its models.
+    hostile = await startHostileServer((req, res) => {
+      const key = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: [{ id: 'real-model' }, { id: key }, { id: `prefix-${key}` }] }));
+    });
     red = await startInstalledNodeRed({
       tarball: await packPackage(),
       settings: {
@@ -32,14 +40,19 @@ describe('GET /completion-api/:id/models in an installed, secured Node-RED', fun
         },
       },
     });
+    const connection = { type: 'completion-api', serverKind: 'openai', timeout: '5', maxRetries: '0', maxInFlight: '2', maxQueue: '10', maxResponseMB: '1', headers: [], apiVersion: '2024-10-21' };
     await red.deployFlow(
-      [{ id: 'conn', type: 'completion-api', name: 'local', serverKind: 'openai', baseUrl: server.url, timeout: '5', maxRetries: '0', maxInFlight: '2', maxQueue: '10', maxResponseMB: '1', headers: [], apiVersion: '2024-10-21' }],
-      { conn: { apiKey: KEY } },
+      [
+        { ...connection, id: 'conn', name: 'local', baseUrl: server.url },
+        { ...connection, id: 'echoing', name: 'echoes the key', baseUrl: hostile.url },
+      ],
+      { conn: { apiKey: KEY }, echoing: { apiKey: KEY } },
     );
   });
   after(async () => {
     await red?.stop();
     await server?.close();
+    await hostile?.close();
   });
 
   const tokenFor = async (username: string, scope = 'read') => {
@@ -62,6 +75,14 @@ describe('GET /completion-api/:id/models in an installed, secured Node-RED', fun
     assert.ok(!text.includes(KEY));
     const asked = server.requests.filter((r) => r.method === 'GET').at(-1);
     assert.equal(asked?.headers.authorization, `Bearer ${KEY}`);
+  });
+
+  it('never hands a read-only user the key, even when the server lists it as a model', async () => {
+    const answer = await models(await tokenFor('reader'), 'echoing');
+    const text = await answer.text();
+    assert.equal(answer.status, 200, text);
+    assert.ok(!text.includes(KEY), text);
+    assert.deepEqual(JSON.parse(text).models, ['***', 'prefix-***', 'real-model']);
   });
 
   it('refuses anonymous users and users without read permission on it', async () => {

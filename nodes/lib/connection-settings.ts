@@ -11,6 +11,8 @@ export interface ConnectionSettings {
   apiKey?: string;
   organization?: string;
   project?: string;
+  /** A user name and password written into the base URL (`http://user:pass@host`), sent as Basic auth. */
+  basicAuth?: { username: string; password: string };
   /** Wait for response headers, and then between body chunks, before giving up. */
   timeoutMs: number;
   maxRetries: number;
@@ -37,6 +39,11 @@ export const DEFAULTS = {
   maxResponseBytes: 16 * 1024 * 1024,
 };
 
+/** A URL as text with any password in it masked, for messages that quote it. */
+export function redactUrl(text: string): string {
+  return text.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, '$1:***@');
+}
+
 /**
  * The base URL users mean: blank is OpenAI; trailing slashes and a pasted
  * `/completions` endpoint are dropped; a bare host gets `/v1`, the path every
@@ -52,10 +59,10 @@ export function normalizeBaseUrl(input: string | undefined, kind: ServerKind = s
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`base URL "${text}" is not a URL`);
+    throw new Error(`base URL "${redactUrl(text)}" is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`base URL "${text}" must start with http:// or https://`);
+    throw new Error(`base URL "${redactUrl(text)}" must start with http:// or https://`);
   }
   let path = url.pathname.replace(/\/+$/, '').replace(/\/completions$/, '');
   if (!kind.addsV1) {
@@ -104,6 +111,31 @@ export function resolveApiKey(value: string | undefined, env: NodeJS.ProcessEnv 
   return fromEnv ? fromEnv : undefined;
 }
 
+/** The user name and password of a base URL, if it holds them. */
+function basicAuthOf(baseUrl: string | undefined): ConnectionSettings['basicAuth'] {
+  try {
+    const url = new URL((baseUrl ?? '').trim());
+    if (!url.username && !url.password) return undefined;
+    return { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every string of a connection that must never leave the node: the key, and a password
+ * written into the base URL. Known before the settings are checked, so that even the
+ * text of a setting's error can be scrubbed.
+ */
+export function connectionSecrets(config: ConnectionConfig, credentials: ConnectionCredentials = {}): string[] {
+  const secrets: string[] = [];
+  const apiKey = resolveApiKey(credentials.apiKey);
+  if (apiKey) secrets.push(apiKey);
+  const password = basicAuthOf(config.baseUrl)?.password;
+  if (password) secrets.push(password);
+  return secrets;
+}
+
 /** Settings from the config node's fields (strings, as the editor stores them) and credentials. */
 export function connectionSettings(config: ConnectionConfig, credentials: ConnectionCredentials = {}): ConnectionSettings {
   const blankToUndefined = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : undefined);
@@ -116,6 +148,7 @@ export function connectionSettings(config: ConnectionConfig, credentials: Connec
     apiKey: resolveApiKey(credentials.apiKey),
     organization: blankToUndefined(credentials.organization),
     project: blankToUndefined(credentials.project),
+    basicAuth: basicAuthOf(config.baseUrl),
     timeoutMs: positive(config.timeout, DEFAULTS.timeoutMs / 1000) * 1000,
     maxRetries: Math.floor(positive(config.maxRetries, DEFAULTS.maxRetries, { allowZero: true })),
     maxRetryWaitMs: DEFAULTS.maxRetryWaitMs,

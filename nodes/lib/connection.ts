@@ -3,6 +3,7 @@ import { Limiter } from './limiter';
 import { Transport } from './transport';
 import { CompletionError } from './errors';
 import { readBody } from './read-body';
+import { scrubText } from './scrub';
 import type { AgentOptions } from 'node:https';
 
 /**
@@ -19,7 +20,7 @@ export class Connection {
   constructor(readonly settings: ConnectionSettings, tls: AgentOptions = {}, proxyEnv?: NodeJS.ProcessEnv) {
     this.transport = new Transport(settings, tls, proxyEnv);
     this.limiter = new Limiter(settings.maxInFlight, settings.maxQueue);
-    this.secrets = settings.apiKey ? [settings.apiKey] : [];
+    this.secrets = [settings.apiKey, settings.basicAuth?.password].filter((s): s is string => Boolean(s));
   }
 
   static fromConfig(config: ConnectionConfig, credentials: ConnectionCredentials | undefined, tls?: AgentOptions, proxyEnv?: NodeJS.ProcessEnv): Connection {
@@ -41,9 +42,12 @@ export class Connection {
     }
     const data = (body as { data?: unknown; models?: unknown } | null)?.data ?? (body as { models?: unknown } | null)?.models;
     if (!Array.isArray(data)) return [];
+    // The editor's user may only read flows: a server that lists the key as a model
+    // must not hand it to them.
     return data
       .map((m) => (typeof m === 'string' ? m : (m as { id?: unknown; name?: unknown })?.id ?? (m as { name?: unknown })?.name))
       .filter((id): id is string => typeof id === 'string')
+      .map((id) => scrubText(id, this.secrets))
       .sort();
   }
 

@@ -49,10 +49,15 @@ export class Transport {
   }
 
   headers(stream: boolean): Record<string, string> {
+    const auth = this.settings.kind.authHeaders(this.settings);
+    // Credentials in the base URL go as Basic auth, as curl sends them, unless the key
+    // already takes the Authorization header.
+    const basic = this.settings.basicAuth;
+    if (basic && !auth.Authorization) auth.Authorization = `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`;
     return {
       'User-Agent': `node-red-contrib-create-completion/${PACKAGE_VERSION}`,
       ...this.settings.extraHeaders,
-      ...this.settings.kind.authHeaders(this.settings),
+      ...auth,
       'Content-Type': 'application/json',
       Accept: stream ? 'text/event-stream' : 'application/json',
     };
