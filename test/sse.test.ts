@@ -14,6 +14,16 @@ describe('SSE decoder', () => {
     assert.deepEqual(events, [{ data: '{"a":1}' }, { event: 'error', data: 'line one\nline two' }, { data: '[DONE]' }]);
   });
 
+  it('takes a 24 MB line in 24,000 pieces in one pass (a rescan of what it holds on each piece would take hours)', () => {
+    const decoder = new SseDecoder();
+    const piece = 'x'.repeat(1024);
+    decoder.push('data: ');
+    for (let i = 0; i < 24_000; i++) assert.deepEqual(decoder.push(piece), []);
+    assert.ok(decoder.hasPartialEvent);
+    const [event] = decoder.push('\n\n');
+    assert.equal(event.data.length, 24_000 * 1024);
+  });
+
   it('treats \\r\\n, \\r and \\n alike, also a \\r\\n split across chunks', () => {
     assert.deepEqual(decodeAll(['data: a\r', '\ndata: b\r\n\r', '\n']), [{ data: 'a\nb' }]);
     assert.deepEqual(decodeAll(['data: a\r\rdata: b\n\n']), [{ data: 'a' }, { data: 'b' }]);
