@@ -71,7 +71,8 @@ export = function register(RED: NodeAPI): void {
         status('red', 'ring', t('status.invalid', { fields: prepared.problems.map((p) => p.field).join(', ') }));
         throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(prepared.problems)}`, { fields: prepared.problems });
       }
-      const { request, body } = prepared;
+      const { request } = prepared;
+      let body: string | undefined = prepared.body;
 
       // The results are copies of the input message: one that cannot be copied fails
       // here, before anything is sent, not after the server has done the work.
@@ -109,7 +110,12 @@ export = function register(RED: NodeAPI): void {
         queuedHere = false;
       };
       try {
-        if (connection.limiter.inFlight >= connection.settings.maxInFlight || connection.limiter.queued > 0) {
+        // A request that must wait lets go of its body, and is weighed by it against the
+        // queue's limit in bytes: waiting messages must not fill the memory.
+        let weight = 0;
+        if (connection.limiter.full) {
+          weight = body.length;
+          body = undefined;
           queuedHere = true;
           waiting++;
           status('yellow', 'ring', t('status.queued', { count: waiting }));
@@ -124,8 +130,8 @@ export = function register(RED: NodeAPI): void {
               for (const message of streamed.chunk(chunk, code)) emit(message);
               if (index % 16 === 0) status('blue', 'dot', t('status.streaming', { count: chunks }));
             },
-          }, body);
-        });
+          }, body ?? JSON.stringify(request));
+        }, weight);
         for (const message of response.events > 0 ? streamed.final(response) : resultMessages(format, response, source)) emit(message);
         if (!closed) send([null, msg]);
         const tokens = tokensUsed(response.body);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connectionSettings, extraHeaders, normalizeBaseUrl, resolveApiKey } from '../nodes/lib/connection-settings';
+import { connectionSettings, extraHeaders, MAX_TIMEOUT_SECONDS, normalizeBaseUrl, resolveApiKey } from '../nodes/lib/connection-settings';
 import { serverKind } from '../nodes/lib/server-kinds';
 import { retryDelayMs, serverRequestedDelayMs, shouldRetryStatus } from '../nodes/lib/retry-policy';
 import { apiErrorOf } from '../nodes/lib/errors';
@@ -15,6 +15,18 @@ describe('connection settings', () => {
     assert.equal(normalizeBaseUrl('http://gpu-box:8000/custom/prefix//'), 'http://gpu-box:8000/custom/prefix');
     assert.throws(() => normalizeBaseUrl('localhost:8000'), /http/);
     assert.throws(() => normalizeBaseUrl('not a url'), /not a URL/);
+  });
+
+  it('refuses a timeout longer than Node.js timers can wait, which would fire at once', () => {
+    assert.equal(connectionSettings({ timeout: String(MAX_TIMEOUT_SECONDS) }).timeoutMs, MAX_TIMEOUT_SECONDS * 1000);
+    assert.throws(() => connectionSettings({ timeout: String(MAX_TIMEOUT_SECONDS + 1) }), /longer than the longest Node\.js can wait/);
+    assert.throws(() => connectionSettings({ timeout: '1e12' }), /24\.8 days/);
+  });
+
+  it('refuses "." and ".." as an Azure deployment, which would move the request elsewhere on the host', () => {
+    const azure = serverKind('azure');
+    for (const model of ['.', '..']) assert.equal(azure.gaps({ model, prompt: 'x' })[0]?.field, 'model');
+    assert.deepEqual(azure.gaps({ model: 'my-deployment.v2', prompt: 'x' }), []);
   });
 
   it('takes an Azure resource endpoint as it is, without /v1, dropping a pasted /openai path', () => {

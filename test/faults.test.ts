@@ -332,6 +332,23 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       assert.equal(counting.maxOpen, 1);
     });
 
+    it('maxQueueMB 1: waiting requests are bounded by what they weigh, and the one that would pass it fails with QUEUE_FULL', async () => {
+      counting = await startCountingServer({ delayMs: 150 });
+      flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '1', maxQueue: '1000', maxQueueMB: '1' }, credentials: { apiKey: KEY }, node: { max_tokens: '1' } });
+      const f = flow;
+      // Each request body weighs about 300 KB: one in flight, three waiting (900 KB), the fifth is one too many.
+      const ids = Array.from({ length: 6 }, (_, i) => `heavy-${i}`);
+      const all = f.waitFor(() => ids.every((id) => f.outcome(id).completes.length + f.outcome(id).errors.length > 0), 15_000);
+      for (const [i, id] of ids.entries()) f.node().receive({ _msgid: id, payload: `${i}`.repeat(300_000) });
+      await all;
+      await sleep(30);
+      const outcomes = ids.map((id) => f.outcome(id));
+      outcomes.forEach((o, i) => assertOneOutcome(o, ids[i]));
+      assert.deepEqual(outcomes.map((o) => (o.completes.length ? 'ok' : o.errors[0].error.code)), ['ok', 'ok', 'ok', 'ok', 'QUEUE_FULL', 'QUEUE_FULL']);
+      assert.match(outcomes[4].errors[0].error.message, /hold .* MB of the 1 MB allowed/);
+      assert.deepEqual(counting.requests.map((r) => String(r.prompt).length), [300_000, 300_000, 300_000, 300_000], 'the waiting requests are sent whole');
+    });
+
     it('two create-completion nodes on one connection share its limit', async () => {
       counting = await startCountingServer({ delayMs: 60 });
       const shared = await loadTwoNodes({ baseUrl: counting.url, maxInFlight: '2', maxQueue: '100' });

@@ -192,7 +192,7 @@ describe('hostile servers through a real Node-RED', function () {
   });
 });
 
-describe('a password in the base URL', function () {
+describe('connection settings through a real Node-RED: a password in the base URL, a timeout too long', function () {
   let server: HostileServer | undefined;
   let flow: FlowHarness | undefined;
   afterEach(async () => {
@@ -216,6 +216,13 @@ describe('a password in the base URL', function () {
     assert.equal(out.errors[0].error.code, 'HTTP_ERROR');
     const seen = JSON.stringify(flow.events.map((e) => e.msg)) + flow.logLines().join('\n');
     assert.ok(!seen.includes(password), 'the password leaked');
+  });
+
+  it('a timeout too long for Node.js timers makes the connection invalid rather than failing every request at once', async () => {
+    flow = await FlowHarness.load({ api: { baseUrl: 'http://127.0.0.1:9/v1', timeout: '3000000' }, node: {} });
+    const out = await flow.run({ payload: 'x' });
+    assert.equal(out.errors[0].error.code, 'NO_CONNECTION');
+    assert.match(flow.node('api').connectionError, /timeout 3000000 s is longer than/);
   });
 
   it('is not shown in the NO_CONNECTION error of a base URL that does not parse', async () => {

@@ -53,6 +53,14 @@ describe('each server kind against the local server in that server’s dialect',
       assert.equal(out.errors[0].error.cause.code, 'DeploymentNotFound');
     });
 
+    it('refuses a deployment named ".." before sending, instead of posting to another path of the host', async () => {
+      const { f, server } = await load('azure', { model: '..' });
+      const out = await f.run({ payload: 'x' });
+      assert.equal(out.errors[0].error.code, 'INVALID_REQUEST');
+      assert.deepEqual(out.errors[0].error.cause.fields.map((p: { field: string }) => p.field), ['model']);
+      assert.equal(server.requests.length, 0);
+    });
+
     it('streams from a deployment', async () => {
       const { f } = await load('azure', { model: 'davinci-002', stream: 'true', resultFormat: 'text' });
       const out = await f.run({ payload: 'stream it' });

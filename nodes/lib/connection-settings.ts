@@ -20,6 +20,8 @@ export interface ConnectionSettings {
   maxRetryWaitMs: number;
   maxInFlight: number;
   maxQueue: number;
+  /** What the requests waiting for a slot may hold in all, in bytes of request body. */
+  maxQueueBytes: number;
   maxResponseBytes: number;
 }
 
@@ -36,8 +38,12 @@ export const DEFAULTS = {
   maxRetryWaitMs: 60_000,
   maxInFlight: 4,
   maxQueue: 10_000,
+  maxQueueBytes: 64 * 1024 * 1024,
   maxResponseBytes: 16 * 1024 * 1024,
 };
+
+/** Node.js timers hold at most 2^31 - 1 ms (about 24.8 days); a longer one fires at once. */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** A URL as text with any password in it masked, for messages that quote it. */
 export function redactUrl(text: string): string {
@@ -89,6 +95,7 @@ export interface ConnectionConfig {
   maxRetries?: string | number;
   maxInFlight?: string | number;
   maxQueue?: string | number;
+  maxQueueMB?: string | number;
   maxResponseMB?: string | number;
 }
 
@@ -149,13 +156,20 @@ export function connectionSettings(config: ConnectionConfig, credentials: Connec
     organization: blankToUndefined(credentials.organization),
     project: blankToUndefined(credentials.project),
     basicAuth: basicAuthOf(config.baseUrl),
-    timeoutMs: positive(config.timeout, DEFAULTS.timeoutMs / 1000) * 1000,
+    timeoutMs: timeoutSeconds(config.timeout) * 1000,
     maxRetries: Math.floor(positive(config.maxRetries, DEFAULTS.maxRetries, { allowZero: true })),
     maxRetryWaitMs: DEFAULTS.maxRetryWaitMs,
     maxInFlight: Math.max(1, Math.floor(positive(config.maxInFlight, DEFAULTS.maxInFlight))),
     maxQueue: Math.floor(positive(config.maxQueue, DEFAULTS.maxQueue, { allowZero: true })),
+    maxQueueBytes: positive(config.maxQueueMB, DEFAULTS.maxQueueBytes / 2 ** 20, { allowZero: true }) * 2 ** 20,
     maxResponseBytes: positive(config.maxResponseMB, DEFAULTS.maxResponseBytes / 2 ** 20) * 2 ** 20,
   };
+}
+
+function timeoutSeconds(value: unknown): number {
+  const seconds = positive(value, DEFAULTS.timeoutMs / 1000);
+  if (seconds > MAX_TIMEOUT_SECONDS) throw new Error(`timeout ${seconds} s is longer than the longest Node.js can wait, ${MAX_TIMEOUT_SECONDS} s (about 24.8 days)`);
+  return seconds;
 }
 
 /** The dialog's extra headers as a header object; malformed and reserved names are left out. */

@@ -19,7 +19,7 @@ export class Connection {
   /** `proxyEnv`: proxy variables that replace the process environment's (a Node-RED http proxy node). */
   constructor(readonly settings: ConnectionSettings, tls: AgentOptions = {}, proxyEnv?: NodeJS.ProcessEnv) {
     this.transport = new Transport(settings, tls, proxyEnv);
-    this.limiter = new Limiter(settings.maxInFlight, settings.maxQueue);
+    this.limiter = new Limiter(settings.maxInFlight, settings.maxQueue, settings.maxQueueBytes);
     this.secrets = [settings.apiKey, settings.basicAuth?.password].filter((s): s is string => Boolean(s));
   }
 

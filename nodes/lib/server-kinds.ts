@@ -64,6 +64,8 @@ export const KINDS: Record<ServerKindId, ServerKind> = {
       `/openai/deployments/${encodeURIComponent(String(model ?? ''))}/completions?api-version=${encodeURIComponent(apiVersion)}`,
     modelsPath: (apiVersion) => `/openai/models?api-version=${encodeURIComponent(apiVersion)}`,
     authHeaders: azureKey,
+    // The deployment is a path segment: "." or ".." would take the request elsewhere on the host.
+    gaps: (r) => (r.model === '.' || r.model === '..' ? [{ field: 'model', reason: `"${r.model}" cannot name an Azure deployment` }] : []),
   }),
   'azure-v1': plain('azure-v1', 'Azure OpenAI (v1)', {
     addsV1: false,
