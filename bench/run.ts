@@ -52,7 +52,7 @@ const children = new Set<ChildProcess>();
  * dist/ under a running benchmark; the scenario processes run from a private copy.
  */
 let snapshotDir: string | undefined;
-const REQUIRED = ['dist/bench/worker.js', 'dist/nodes/create-completion.js', 'dist/nodes/completion-api.js', 'dist/test/server/cli.js'];
+const REQUIRED = ['dist/bench/worker.js', 'dist/nodes/create-completion.js', 'dist/nodes/completion-api.js', 'dist/demo-server/cli.js'];
 
 async function snapshotBuild(): Promise<string> {
   for (let attempt = 1; ; attempt++) {
@@ -74,7 +74,7 @@ async function snapshotBuild(): Promise<string> {
 }
 
 function startServer(build: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(build, 'dist', 'test', 'server', 'cli.js')], {
+  const child = spawn(process.execPath, [path.join(build, 'dist', 'demo-server', 'cli.js')], {
     env: { ...process.env, PORT: '0', TOKEN_DELAY_MS: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -248,8 +248,7 @@ async function main(): Promise<void> {
   const i18n = tp.node.extra ?? {};
   const otherRows = [
     ['measurement', 'value'],
-    ['own work / message: prepare (merge + validate + serialize) + key check + parse + resultMessages', `${fixed(own.coreUs, 1)} µs`],
-    ['  … when a server echoed the API key (the body is scrubbed too)', `${fixed(own.withScrubUs, 1)} µs`],
+    ['own work / message: build the request (merge, validate, JSON) + parse + scrub + resultMessages', `${fixed(own.coreUs, 1)} µs`],
     ...Object.entries(own.breakdownUs).map(([k, v]) => [`    ${k}`, `${fixed(v, 2)} µs`]),
     [
       'RED._ (i18next) per call, "requesting" / "200 · N tokens": why the node looks its status texts up once, not per request',
@@ -313,7 +312,7 @@ async function main(): Promise<void> {
     '',
     '## How it was measured',
     '',
-    `- Everything on 127.0.0.1. The project's demo completion server (\`dist/test/server/cli.js\`) runs in a **child process**; every scenario runs in a **fresh child process of its own** (from a private copy of \`dist/\`), so "CPU µs/msg" (\`process.cpuUsage()\` user + system, all threads, over the measured phase ÷ requests finished) is the client side only.`,
+    `- Everything on 127.0.0.1. The project's demo completion server (\`dist/demo-server/cli.js\`) runs in a **child process**; every scenario runs in a **fresh child process of its own** (from a private copy of \`dist/\`), so "CPU µs/msg" (\`process.cpuUsage()\` user + system, all threads, over the measured phase ÷ requests finished) is the client side only.`,
     `- Same request everywhere: \`${requestText}\`, with an \`Authorization: Bearer\` API key sent by every client (the server does not check it; the node's secret scrubbing is active, as for a real user).`,
     `- Closed loop, ${CONCURRENCY} requests in flight, warm-up ${LOOP.warmupMs} ms, then ${LOOP.measureMs} ms measured; ${roundsNote}. Latency is from sending to the result.`,
     `- Node-RED scenarios embed the real runtime (\`RED.init\` + \`RED.start\`, this package loaded from the build through \`<userDir>/node_modules\`, the flow deployed with a full deploy through \`RED.runtime.flows.setFlows\`): closer to what users run than the test helper. Messages enter from a tiny \`bench-source\` node (\`node.send\`, the way an upstream node delivers them) and are counted by \`bench-sink\` nodes wired to the outputs (so one Node-RED hop is included). For create-completion (\`maxInFlight\` ${CONCURRENCY}, result format raw) a message ends at its passthrough (output 2); results on output 1 are counted too. The core \`http request\` node: method POST, JSON object payload, \`paytoqs\` ignore, \`ret\` obj, keep-alive (\`persist\`) on.`,

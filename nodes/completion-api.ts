@@ -1,9 +1,9 @@
 import type { AgentOptions } from 'node:https';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { Connection } from './lib/connection';
-import { connectionSecrets, type ConnectionConfig, type ConnectionCredentials } from './lib/connection-settings';
-import type { CompletionApiNode } from './lib/completion-api-node';
-import { scrubText } from './lib/scrub';
+import { Connection } from './lib/connection/connection';
+import { connectionSecrets, type ConnectionConfig, type ConnectionCredentials } from './lib/connection/settings';
+import type { CompletionApiNode } from './lib/connection/completion-api-node';
+import { scrubText } from './lib/errors/scrub';
 
 type CompletionApiDef = NodeDef & ConnectionConfig & { tls?: string; proxy?: string };
 

@@ -1,15 +1,15 @@
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
-import type { CompletionApiNode } from './lib/completion-api-node';
-import { callCompletion, type CompletionResponse } from './lib/call-completion';
-import { CompletionError } from './lib/errors';
-import { editorDefaults, type EditorRequestFields } from './lib/request-defaults';
-import { prepareRequest } from './lib/prepare-request';
-import { publicError } from './lib/public-error';
-import { resultMessages, tokensUsed, RESULT_FORMATS, type Message, type MessageSource, type ResultFormat } from './lib/result-messages';
-import { expectedChoices, StreamMessages } from './lib/stream-messages';
-import { describeProblems } from './lib/validate';
+import type { CompletionApiNode } from './lib/connection/completion-api-node';
+import { callCompletion, type CompletionResponse } from './lib/http/call-completion';
+import { CompletionError } from './lib/errors/errors';
+import { dialogDefaults, type DialogFields } from './lib/request/dialog-defaults';
+import { buildRequest } from './lib/request/build-request';
+import { publicError } from './lib/errors/public-error';
+import { resultMessages, tokensUsed, RESULT_FORMATS, type Message, type MessageSource, type ResultFormat } from './lib/results/result-messages';
+import { expectedChoices, StreamMessages } from './lib/results/stream-messages';
+import { describeProblems } from './lib/request/validate';
 
-interface CreateCompletionDef extends NodeDef, EditorRequestFields {
+interface CreateCompletionDef extends NodeDef, DialogFields {
   api: string;
   prompt?: string;
   promptType?: string;
@@ -25,7 +25,7 @@ export = function register(RED: NodeAPI): void {
   function CreateCompletion(this: Node, config: CreateCompletionDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const defaults = editorDefaults(config);
+    const defaults = dialogDefaults(config);
     const format: ResultFormat = (RESULT_FORMATS as readonly string[]).includes(config.resultFormat ?? '')
       ? (config.resultFormat as ResultFormat)
       : 'raw';
@@ -66,7 +66,7 @@ export = function register(RED: NodeAPI): void {
       if (!api.connection) throw new CompletionError('NO_CONNECTION', t('errors.badConnection', { reason: api.connectionError ?? '' }));
       const connection = api.connection;
 
-      const prepared = prepareRequest(defaults, await editorPrompt(msg), msg.payload, connection.settings.kind);
+      const prepared = buildRequest(defaults, await editorPrompt(msg), msg.payload, connection.settings.kind);
       if (!prepared.ok) {
         status('red', 'ring', t('status.invalid', { fields: prepared.problems.map((p) => p.field).join(', ') }));
         throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(prepared.problems)}`, { fields: prepared.problems });

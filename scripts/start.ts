@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import RED from 'node-red';
-import { startCompletionServer } from '../test/server/completion-server';
+import { startCompletionServer } from '../demo-server/completion-server';
 import { demoFlow } from './demo-flow';
 
 const root = path.resolve(__dirname, '..', '..');

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { FIXTURES } from './paths';
 
 export interface Recording {
   name: string;
@@ -21,7 +22,6 @@ export interface Recording {
   body: string;
 }
 
-const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures');
 
 export function loadRecordings(server: string): Recording[] {
   const dir = path.join(FIXTURES, server);

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
+import { REPO_ROOT } from './paths';
 
 /** A plain predicate (not a type guard), so callers keep their own types. */
 export interface Validator {
@@ -12,7 +13,7 @@ export interface Validator {
   errors?: unknown;
 }
 
-const FILE = path.resolve(__dirname, '..', '..', '..', 'test', 'reference', 'openai-completions.openapi-schemas.json');
+const FILE = path.join(REPO_ROOT, 'test', 'reference', 'openai-completions.openapi-schemas.json');
 
 /** `nullable: true` also allows null; component $refs point into `definitions`; OpenAPI-only keywords go. */
 export function openApiToJsonSchema(node: unknown): unknown {

@@ -1,0 +1,89 @@
+import { abortError, CompletionError } from '../errors/errors';
+
+interface Waiter {
+  start: () => void;
+}
+
+/**
+ * Caps the requests in flight on one connection. Work beyond the cap waits in
+ * arrival order, in a queue bounded by count and by bytes (what the waiting requests
+ * weigh); a task that cannot be queued, or is aborted while waiting, fails instead of
+ * vanishing.
+ */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: Waiter[] = [];
+  private waitingBytes = 0;
+
+  constructor(private readonly maxActive: number, private readonly maxWaiting: number, private readonly maxWaitingBytes = Infinity) {}
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Whether a task given now would have to wait. */
+  get full(): boolean {
+    return this.active >= this.maxActive || this.waiting.length > 0;
+  }
+
+  /** Runs `task` once a slot is free; `bytes` is what the task holds while it waits. */
+  async run<T>(signal: AbortSignal, task: () => Promise<T>, bytes = 0): Promise<T> {
+    await this.acquire(signal, bytes);
+    try {
+      return await task();
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(signal: AbortSignal, bytes: number): Promise<void> {
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    if (this.active < this.maxActive && this.waiting.length === 0) {
+      this.active++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.maxWaiting) {
+      return Promise.reject(
+        new CompletionError('QUEUE_FULL', `queue full: ${this.active} requests in flight and ${this.waiting.length} waiting`),
+      );
+    }
+    if (this.waitingBytes + bytes > this.maxWaitingBytes) {
+      return Promise.reject(
+        new CompletionError('QUEUE_FULL', `queue full: the ${this.waiting.length} waiting requests already hold ${megabytes(this.waitingBytes)} of the ${megabytes(this.maxWaitingBytes)} allowed`),
+      );
+    }
+    this.waitingBytes += bytes;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.waiting.indexOf(waiter);
+        if (at !== -1) this.waiting.splice(at, 1);
+        this.waitingBytes -= bytes;
+        reject(abortError(signal));
+      };
+      const waiter: Waiter = {
+        start: () => {
+          signal.removeEventListener('abort', onAbort);
+          this.waitingBytes -= bytes;
+          this.active++;
+          resolve();
+        },
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
+  }
+
+  private release(): void {
+    this.active--;
+    const next = this.waiting.shift();
+    if (next) next.start();
+  }
+}
+
+function megabytes(bytes: number): string {
+  return `${+(bytes / 2 ** 20).toFixed(1)} MB`;
+}

@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { FlowHarness } from '../support/flow-harness';
+import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
+
+const KEY = 'sk-test-SECRET-0123456789abcdef';
+
+describe('create-completion in a real Node-RED', function () {
+  let server: CompletionServer;
+  let flow: FlowHarness | undefined;
+
+  before(async () => {
+    server = await startCompletionServer({ requireApiKey: KEY });
+  });
+  after(async () => {
+    await server.close();
+  });
+  beforeEach(() => server.reset());
+  afterEach(async () => {
+    await flow?.unload();
+    flow = undefined;
+  });
+
+  const load = async (node: Record<string, unknown> = {}, api: Record<string, unknown> = {}, extra: Partial<Parameters<typeof FlowHarness.load>[0]> = {}) => {
+    flow = await FlowHarness.load({ api: { baseUrl: server.url, ...api }, credentials: { apiKey: KEY }, node, ...extra });
+    return flow;
+  };
+
+  const completionPosts = () => server.requests.filter((r) => r.method === 'POST');
+
+  describe('Raw Response and passthrough', () => {
+    it('answers a request object with { body, status }, statusCode and headers, then the input on the passthrough', async () => {
+      const f = await load();
+      const input = { payload: { prompt: 'Say this is a test', max_tokens: 5 }, topic: 'keep me', nested: { a: [1, 2] } };
+      const out = await f.run(input);
+      assert.equal(out.results.length, 1);
+      assert.equal(out.pass.length, 1);
+      assert.equal(out.completes.length, 1);
+      assert.equal(out.errors.length, 0);
+      const result = out.results[0];
+      assert.equal(result.payload.status, 200);
+      assert.equal(result.statusCode, 200);
+      assert.equal(result.payload.body.object, 'text_completion');
+      assert.equal(typeof result.payload.body.choices[0].text, 'string');
+      assert.equal(result.payload.body.usage.completion_tokens, 5);
+      assert.match(String(result.headers['x-request-id']), /^req_/);
+      assert.equal(result.topic, 'keep me');
+      assert.deepEqual(result.nested, { a: [1, 2] });
+      // The passthrough is the input message as it arrived.
+      const pass = out.pass[0];
+      assert.deepEqual(pass.payload, input.payload);
+      assert.equal(pass.topic, 'keep me');
+      assert.deepEqual(pass.nested, { a: [1, 2] });
+      assert.equal(pass.statusCode, undefined);
+      // Result first, then the passthrough, then the message is done.
+      const kinds = out.events.filter((e) => e.kind !== 'status').map((e) => e.kind);
+      assert.deepEqual(kinds, ['result', 'pass', 'complete']);
+      assert.equal(server.requests[0].headers.authorization, `Bearer ${KEY}`);
+    });
+
+    for (const [label, prompt] of [
+      ['a string', 'Once upon a time'],
+      ['an array of strings', ['first prompt', 'second prompt']],
+      ['an array of token ids', [1212, 318, 257, 1332, 13]],
+      ['an array of token-id arrays', [[1212, 318], [257, 1332, 13]]],
+    ] as const) {
+      it(`takes ${label} as msg.payload and sends it as the prompt`, async () => {
+        const f = await load({ max_tokens: '3' });
+        const out = await f.run({ payload: prompt });
+        assert.equal(out.results.length, 1);
+        assert.deepEqual((completionPosts()[0].body as any).prompt, prompt);
+        const expectedChoices = Array.isArray(prompt) && (typeof prompt[0] === 'string' || Array.isArray(prompt[0])) ? prompt.length : 1;
+        assert.equal(out.results[0].payload.body.choices.length, expectedChoices);
+      });
+    }
+
+    it('sends every seed parameter exactly as given, and forwards unknown ones', async () => {
+      const f = await load();
+      const payload = {
+        model: 'gpt-3.5-turbo-instruct',
+        prompt: ['alpha', 'beta'],
+        best_of: 3,
+        echo: true,
+        frequency_penalty: -1.5,
+        logit_bias: { '50256': -100, '13': 7 },
+        logprobs: 2,
+        max_tokens: 4,
+        n: 2,
+        presence_penalty: 0.25,
+        seed: 42,
+        stop: ['\n', 'END'],
+        suffix: ' the end.',
+        temperature: 0.2,
+        top_p: 0.9,
+        user: 'user-1234',
+        top_k: 40,
+      };
+      const out = await f.run({ payload });
+      assert.equal(out.results[0].payload.status, 200, JSON.stringify(out.results[0].payload.body));
+      assert.deepEqual(completionPosts()[0].body, payload);
+      assert.equal(out.results[0].payload.body.choices.length, 4);
+      assert.ok(out.results[0].payload.body.choices[0].logprobs.tokens.length > 0);
+    });
+
+    it('uses the dialog fields as defaults that msg.payload overrides, and null removes one', async () => {
+      const f = await load({
+        model: 'davinci-002', prompt: 'from the dialog', max_tokens: '7', temperature: '0.5', echo: 'false',
+        stop: ['\\n', 'STOP'], logit_bias: [{ token: '50256', bias: -100 }], user: 'dialog-user', extra: '{"top_k": 5}',
+      });
+      await f.run({ payload: { temperature: 1.5, user: null } });
+      assert.deepEqual(completionPosts()[0].body, {
+        model: 'davinci-002', prompt: 'from the dialog', max_tokens: 7, temperature: 1.5, echo: false,
+        stop: ['\\n', 'STOP'], logit_bias: { '50256': -100 }, top_k: 5,
+      });
+      await f.run({ payload: 'from the message' });
+      assert.equal((completionPosts()[1].body as any).prompt, 'from the message');
+    });
+
+    it('reads the prompt from a msg property when the dialog says so', async () => {
+      const f = await load({ prompt: 'question', promptType: 'msg', max_tokens: '2' });
+      const out = await f.run({ question: 'What is Node-RED?' });
+      assert.equal(out.results.length, 1);
+      assert.equal((completionPosts()[0].body as any).prompt, 'What is Node-RED?');
+    });
+
+    it('reports 4xx and 5xx answers as results in raw format', async () => {
+      const f = await load({}, { maxRetries: '0' });
+      const notFound = await f.run({ payload: { model: 'no-such-model', prompt: 'x' } });
+      assert.equal(notFound.results[0].payload.status, 404);
+      assert.equal(notFound.results[0].statusCode, 404);
+      assert.equal(notFound.results[0].payload.body.error.code, 'model_not_found');
+      assert.equal(notFound.pass.length, 1);
+      assert.equal(notFound.errors.length, 0);
+      server.script({ kind: 'status', status: 503 });
+      const unavailable = await f.run({ payload: 'x' });
+      assert.equal(unavailable.results[0].payload.status, 503);
+      assert.equal(unavailable.completes.length, 1);
+    });
+
+    it('runs the next node of a chain only after this one has finished', async () => {
+      flow = await FlowHarness.load({
+        api: { baseUrl: server.url }, credentials: { apiKey: KEY },
+        node: { max_tokens: '2' }, chained: { prompt: 'second', max_tokens: '3' },
+      });
+      server.script({ kind: 'delay', ms: 150 });
+      const input = { payload: { prompt: 'first' } };
+      const msg = { _msgid: 'chain-1', ...input };
+      const done = flow.waitFor(() => flow!.events.filter((e) => e.kind === 'complete' && e.msg._msgid === 'chain-1').length === 2);
+      flow.node().receive(msg);
+      await done;
+      const posts = completionPosts();
+      assert.equal(posts.length, 2);
+      assert.equal((posts[0].body as any).prompt, 'first');
+      // cc2 takes the passthrough (the original payload object) with its own dialog prompt overridden by it
+      assert.equal((posts[1].body as any).max_tokens, 3);
+      const order = flow.events.filter((e) => e.kind === 'result').map((e) => e.node);
+      assert.deepEqual(order, ['out', 'out2']);
+      assert.ok(posts[1].at >= posts[0].at + 150, 'second request starts after the first answered');
+    });
+  });
+
+  describe('text and choices formats', () => {
+    it('text: payload is the completion text, msg.completion the whole body', async () => {
+      const f = await load({ resultFormat: 'text', max_tokens: '4' });
+      const out = await f.run({ payload: 'Hello' });
+      assert.equal(typeof out.results[0].payload, 'string');
+      assert.equal(out.results[0].payload, out.results[0].completion.choices[0].text);
+      const several = await f.run({ payload: { prompt: 'Hello', n: 3 } });
+      assert.ok(Array.isArray(several.results[0].payload));
+      assert.deepEqual(several.results[0].payload, several.results[0].completion.choices.map((c: any) => c.text));
+    });
+
+    it('text: a non-2xx answer fails the message with status and OpenAI error type and code', async () => {
+      const f = await load({ resultFormat: 'text', model: 'no-such-model' });
+      const out = await f.run({ payload: 'x' });
+      assert.equal(out.results.length, 0);
+      assert.equal(out.pass.length, 0);
+      assert.equal(out.errors.length, 1);
+      const error = out.errors[0].error;
+      assert.equal(error.code, 'HTTP_ERROR');
+      assert.equal(error.cause.status, 404);
+      assert.equal(error.cause.code, 'model_not_found');
+      assert.equal(error.cause.type, 'invalid_request_error');
+      assert.match(error.message, /404/);
+    });
+
+    it('choices: one message per choice with msg.parts, and a join node reassembles them', async () => {
+      flow = await FlowHarness.load({ api: { baseUrl: server.url }, credentials: { apiKey: KEY }, node: { resultFormat: 'choices', n_completions: '3', max_tokens: '2' }, join: true });
+      const out = await flow.run({ payload: 'Pick a colour' });
+      assert.equal(out.results.length, 3);
+      assert.deepEqual(out.results.map((m) => m.parts.index), [0, 1, 2]);
+      assert.ok(out.results.every((m) => m.parts.count === 3 && m.parts.id === out.results[0].parts.id));
+      assert.deepEqual(out.results.map((m) => m.payload.index), [0, 1, 2]);
+      await flow.waitFor(() => flow!.events.some((e) => e.kind === 'joined'));
+      const joined = flow.events.find((e) => e.kind === 'joined')!.msg;
+      assert.deepEqual(joined.payload.map((c: any) => c.index), [0, 1, 2]);
+    });
+  });
+
+  describe('validation before any network call', () => {
+    it('fails an invalid request with one error naming every bad field, and sends nothing', async () => {
+      const f = await load();
+      const out = await f.run({
+        payload: {
+          model: '', prompt: 'x', temperature: 3, top_p: -1, n: 0, best_of: 25, logprobs: 6,
+          stop: ['a', 'b', 'c', 'd', 'e'], logit_bias: { abc: 5, '13': 500 }, max_tokens: 1.5,
+          stream_options: { include_usage: true }, echo: 'yes',
+        },
+      });
+      assert.equal(completionPosts().length, 0);
+      assert.equal(out.errors.length, 1);
+      assert.equal(out.results.length, 0);
+      assert.equal(out.pass.length, 0);
+      const error = out.errors[0].error;
+      assert.equal(error.code, 'INVALID_REQUEST');
+      const fields = error.cause.fields.map((f: any) => f.field).sort();
+      assert.deepEqual(fields, ['best_of', 'echo', 'logit_bias', 'logprobs', 'max_tokens', 'model', 'n', 'stop', 'stream_options', 'temperature', 'top_p']);
+      for (const field of fields) assert.match(error.message, new RegExp(field));
+    });
+
+    it('applies the cross-field rules: best_of >= n, no best_of > 1 with stream', async () => {
+      const f = await load();
+      const out = await f.run({ payload: { prompt: 'x', best_of: 2, n: 3 } });
+      assert.match(out.errors[0].error.message, /best_of/);
+      const streamed = await f.run({ payload: { prompt: 'x', best_of: 2, stream: true } });
+      assert.match(streamed.errors[0].error.message, /cannot be streamed/);
+      assert.equal(completionPosts().length, 0);
+    });
+
+    it('rejects a missing model and a payload of the wrong type', async () => {
+      const f = await load({ model: '' });
+      const out = await f.run({ payload: 'x' });
+      assert.deepEqual(out.errors[0].error.cause.fields.map((p: any) => p.field), ['model']);
+      const wrong = await f.run({ payload: { prompt: { not: 'a prompt' }, model: 'demo-instruct' } });
+      assert.deepEqual(wrong.errors[0].error.cause.fields.map((p: any) => p.field), ['prompt']);
+      assert.equal(completionPosts().length, 0);
+    });
+
+    it('shows the invalid fields in the node status', async () => {
+      const f = await load();
+      await f.run({ payload: { prompt: 'x', temperature: 9 } });
+      // The test helper stubs RED._, so statuses show their catalog keys.
+      assert.ok(f.statuses().some((s) => s.fill === 'red' && s.text === 'create-completion.status.invalid'));
+      assert.equal(f.statuses().filter((s) => s.text === 'create-completion.status.requesting').length, 0);
+    });
+  });
+
+  describe('failures are catchable, once per message', () => {
+    it('connection refused is a NETWORK_ERROR after the retries', async () => {
+      const port = await closedPort();
+      const f = await load({}, { baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: '1' });
+      const out = await f.run({ payload: 'x' }, { timeoutMs: 10_000 });
+      assert.equal(out.errors.length, 1);
+      assert.equal(out.completes.length, 0);
+      assert.equal(out.errors[0].error.code, 'NETWORK_ERROR');
+      assert.ok(f.statuses().some((s) => s.fill === 'yellow' && s.text === 'create-completion.status.retrying'));
+      assert.equal(f.statuses().at(-1)?.fill, 'red');
+      assert.equal(f.statuses().at(-1)?.text, 'create-completion.status.failed');
+    });
+
+    it('a server that does not answer in time is a TIMEOUT', async () => {
+      const f = await load({}, { timeout: '0.3', maxRetries: '0' });
+      server.script({ kind: 'hang' });
+      const out = await f.run({ payload: 'x' });
+      assert.equal(out.errors.length, 1);
+      assert.equal(out.errors[0].error.code, 'TIMEOUT');
+    });
+
+    it('a 2xx body that is not JSON is a BAD_RESPONSE', async () => {
+      const f = await load();
+      server.script({ kind: 'malformed' });
+      const out = await f.run({ payload: 'x' });
+      assert.equal(out.errors.length, 1);
+      assert.equal(out.errors[0].error.code, 'BAD_RESPONSE');
+      assert.equal(out.errors[0].error.cause.status, 200);
+      assert.equal(completionPosts().length, 1);
+    });
+
+    it('a missing connection fails the message instead of throwing', async () => {
+      const f = await load({ api: 'nowhere' });
+      const out = await f.run({ payload: 'x' });
+      assert.equal(out.errors.length, 1);
+      assert.equal(out.errors[0].error.code, 'NO_CONNECTION');
+    });
+
+    it('retries a 5xx and then delivers the success', async () => {
+      const f = await load();
+      server.script({ kind: 'status', status: 500, headers: { 'retry-after-ms': '10' } });
+      const out = await f.run({ payload: 'x' });
+      assert.equal(out.results[0].payload.status, 200);
+      assert.equal(completionPosts().length, 2);
+    });
+
+    it('shows done with the status and the tokens used', async () => {
+      const f = await load({ max_tokens: '3' });
+      await f.run({ payload: 'count my tokens' });
+      const statuses = f.statuses();
+      assert.equal(statuses[0].text, 'create-completion.status.requesting');
+      assert.equal(statuses.at(-1)?.fill, 'green');
+      assert.equal(statuses.at(-1)?.text, 'create-completion.status.done');
+    });
+
+    it('ends each of many concurrent messages exactly once', async () => {
+      const f = await load({ max_tokens: '1' }, { maxInFlight: '2' });
+      server.script({ kind: 'status', status: 400 }, { kind: 'malformed' }, { kind: 'reset-before-headers' });
+      const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => f.run({ payload: `prompt ${i}` })));
+      for (const run of runs) assert.equal(run.errors.length + run.completes.length, 1);
+    });
+  });
+
+  describe('the API key stays secret', () => {
+    it('never shows the key in results, errors, status or log', async () => {
+      const f = await load({ resultFormat: 'text' });
+      server.script({ kind: 'status', status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } } });
+      const echoed = await f.run({ payload: 'x' });
+      const ok = await f.run({ payload: 'x' });
+      const everything = JSON.stringify([echoed, ok, f.statuses(), f.logLines()]);
+      assert.ok(!everything.includes(KEY), 'the key leaked');
+      assert.equal(echoed.errors[0].error.cause.status, 401);
+      assert.match(echoed.errors[0].error.message, /\*\*\*/);
+    });
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}

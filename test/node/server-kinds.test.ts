@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { FlowHarness } from '../support/flow-harness';
+import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
+
+const KEY = 'sk-dialect-key-0123456789';
+type Dialect = 'azure' | 'azure-v1' | 'vllm' | 'llamacpp' | 'ollama';
+
+describe('each server kind against the local server in that server’s dialect', function () {
+  const servers = new Map<string, CompletionServer>();
+  let flow: FlowHarness | undefined;
+
+  before(async () => {
+    for (const dialect of ['azure', 'azure-v1', 'vllm', 'llamacpp', 'ollama'] as Dialect[]) {
+      servers.set(dialect, await startCompletionServer({ dialect, requireApiKey: KEY }));
+    }
+  });
+  after(async () => {
+    for (const server of servers.values()) await server.close();
+  });
+  afterEach(async () => {
+    await flow?.unload();
+    flow = undefined;
+  });
+
+  const load = async (dialect: Dialect, node: Record<string, unknown> = {}, api: Record<string, unknown> = {}) => {
+    const server = servers.get(dialect)!;
+    server.reset();
+    flow = await FlowHarness.load({
+      api: { serverKind: dialect, baseUrl: server.url, maxRetries: '0', ...api },
+      credentials: { apiKey: KEY },
+      node: { max_tokens: '3', ...node },
+    });
+    return { f: flow, server };
+  };
+  const posts = (server: CompletionServer) => server.requests.filter((r) => r.method === 'POST');
+
+  describe('Azure OpenAI (deployments)', () => {
+    it('posts to the deployment named by the model field, with api-version and the api-key header', async () => {
+      const { f, server } = await load('azure', { model: 'gpt-3.5-turbo-instruct' }, { apiVersion: '2024-10-21' });
+      const out = await f.run({ payload: 'Hello Azure' });
+      assert.equal(out.results[0].payload.status, 200, JSON.stringify(out.results[0].payload.body));
+      const [post] = posts(server);
+      assert.equal(post.path, '/openai/deployments/gpt-3.5-turbo-instruct/completions?api-version=2024-10-21');
+      assert.equal(post.headers['api-key'], KEY);
+      assert.equal(post.headers.authorization, undefined);
+      assert.equal(out.results[0].payload.body.model, 'gpt-3.5-turbo-instruct');
+    });
+
+    it('reports an unknown deployment with Azure’s error code', async () => {
+      const { f } = await load('azure', { model: 'no-such-deployment', resultFormat: 'text' });
+      const out = await f.run({ payload: 'x' });
+      assert.equal(out.errors[0].error.cause.status, 404);
+      assert.equal(out.errors[0].error.cause.code, 'DeploymentNotFound');
+    });
+
+    it('refuses a deployment named ".." before sending, instead of posting to another path of the host', async () => {
+      const { f, server } = await load('azure', { model: '..' });
+      const out = await f.run({ payload: 'x' });
+      assert.equal(out.errors[0].error.code, 'INVALID_REQUEST');
+      assert.deepEqual(out.errors[0].error.cause.fields.map((p: { field: string }) => p.field), ['model']);
+      assert.equal(server.requests.length, 0);
+    });
+
+    it('streams from a deployment', async () => {
+      const { f } = await load('azure', { model: 'davinci-002', stream: 'true', resultFormat: 'text' });
+      const out = await f.run({ payload: 'stream it' });
+      assert.equal(out.errors.length, 0, out.errors[0]?.error.message);
+      assert.equal(out.results.at(-1)!.complete, true);
+    });
+  });
+
+  it('Azure v1: posts to /openai/v1/completions with the api-key header', async () => {
+    const { f, server } = await load('azure-v1', { model: 'gpt-3.5-turbo-instruct' });
+    const out = await f.run({ payload: 'Hello v1' });
+    assert.equal(out.results[0].payload.status, 200);
+    const [post] = posts(server);
+    assert.equal(post.pathname ?? post.path, '/openai/v1/completions');
+    assert.equal(post.headers['api-key'], KEY);
+  });
+
+  describe('vLLM', () => {
+    it('forwards extra sampling parameters and reads its flat error objects with integer codes', async () => {
+      const { f, server } = await load('vllm', { extra: '{"top_k": 40, "min_p": 0.05}', resultFormat: 'text' });
+      const ok = await f.run({ payload: 'Hello vLLM' });
+      assert.equal(ok.errors.length, 0);
+      assert.equal((posts(server)[0].body as any).top_k, 40);
+      assert.equal(posts(server)[0].headers.authorization, `Bearer ${KEY}`);
+      const missing = await f.run({ payload: { prompt: 'x', model: 'no-such-model' } });
+      const error = missing.errors[0].error;
+      assert.equal(error.code, 'HTTP_ERROR');
+      assert.equal(error.cause.status, 404);
+      assert.equal(error.cause.type, 'NotFoundError');
+      assert.equal(error.cause.code, 404);
+      assert.match(error.message, /does not exist/);
+    });
+
+    it('refuses best_of > 1 and suffix before sending', async () => {
+      const { f, server } = await load('vllm');
+      const out = await f.run({ payload: { prompt: 'x', best_of: 3, n: 1, suffix: 'end' } });
+      assert.equal(out.errors[0].error.code, 'INVALID_REQUEST');
+      assert.deepEqual(out.errors[0].error.cause.fields.map((p: any) => p.field).sort(), ['best_of', 'suffix']);
+      assert.equal(posts(server).length, 0);
+    });
+  });
+
+  describe('llama.cpp server', () => {
+    it('converts its chat-style logprobs into the classic shape, streamed or not', async () => {
+      const { f } = await load('llamacpp', { logprobs: '2', max_tokens: '4' });
+      const plain = await f.run({ payload: { prompt: 'Hello llama', seed: 5 } });
+      const lp = plain.results[0].payload.body.choices[0].logprobs;
+      assert.equal(lp.tokens.length, 4);
+      assert.equal(lp.token_logprobs.length, 4);
+      assert.equal(Object.keys(lp.top_logprobs[0]).length, 2);
+      assert.deepEqual(lp.text_offset.slice(0, 2), [0, lp.tokens[0].length]);
+      const streamed = await f.run({ payload: { prompt: 'Hello llama', seed: 5, stream: true } });
+      assert.equal(streamed.errors.length, 0, streamed.errors[0]?.error.message);
+      assert.deepEqual(streamed.results.at(-1)!.payload.body.choices[0].logprobs.tokens, lp.tokens);
+    });
+
+    it('accepts its streams that end without [DONE]', async () => {
+      const { f, server } = await load('llamacpp', { stream: 'true', resultFormat: 'text', max_tokens: '5' });
+      const out = await f.run({ payload: 'stream' });
+      assert.equal(out.errors.length, 0, out.errors[0]?.error.message);
+      assert.equal(out.results.at(-1)!.complete, true);
+      assert.equal(out.results.length, 6);
+      assert.equal(posts(server).length, 1);
+    });
+
+    it('refuses echo, best_of and suffix, which it would answer with an error', async () => {
+      const { f, server } = await load('llamacpp');
+      const out = await f.run({ payload: { prompt: 'x', echo: true, best_of: 1, suffix: 's' } });
+      assert.deepEqual(out.errors[0].error.cause.fields.map((p: any) => p.field).sort(), ['best_of', 'echo', 'suffix']);
+      assert.equal(posts(server).length, 0);
+      const fine = await f.run({ payload: { prompt: 'x', echo: false } });
+      assert.equal(fine.results[0].payload.status, 200);
+    });
+  });
+
+  describe('Ollama', () => {
+    it('completes a string prompt', async () => {
+      const { f } = await load('ollama', { model: 'demo-instruct', resultFormat: 'text' });
+      const out = await f.run({ payload: 'Why is the sky blue?' });
+      assert.equal(typeof out.results[0].payload, 'string');
+    });
+
+    it('refuses what it would reject or silently ignore: array prompts, n > 1, echo, logit_bias', async () => {
+      const { f, server } = await load('ollama');
+      const out = await f.run({ payload: { prompt: ['a', 'b'], n: 2, echo: true, logit_bias: { '13': 5 } } });
+      assert.deepEqual(out.errors[0].error.cause.fields.map((p: any) => p.field).sort(), ['echo', 'logit_bias', 'n', 'prompt']);
+      assert.equal(posts(server).length, 0);
+    });
+  });
+
+  it('a stream that ends without [DONE] still fails for servers that always send it', async () => {
+    const server = servers.get('vllm')!;
+    server.reset();
+    server.script({ kind: 'stream-no-done' });
+    flow = await FlowHarness.load({ api: { serverKind: 'vllm', baseUrl: server.url, maxRetries: '0' }, credentials: { apiKey: KEY }, node: { stream: 'true', max_tokens: '3' } });
+    const out = await flow.run({ payload: 'x' });
+    assert.equal(out.errors[0].error.code, 'STREAM_ERROR');
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Requests built the ways users build them, in front of create-completion in a real
+ * Node-RED: a function node's object literal (user code runs in a `vm` context, so its
+ * objects and arrays come from another realm), a change node, a template node's JSON and
+ * an inject node's JSON. Each must reach the server exactly as written.
+ */
+import assert from 'node:assert/strict';
+import { FlowHarness, type Msg } from '../support/flow-harness';
+import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
+import functionNode from '@node-red/nodes/core/function/10-function.js';
+import changeNode from '@node-red/nodes/core/function/15-change.js';
+import templateNode from '@node-red/nodes/core/function/80-template.js';
+import injectNode from '@node-red/nodes/core/common/20-inject.js';
+
+describe('requests built by function, change, template and inject nodes', function () {
+  let server: CompletionServer;
+  let flow: FlowHarness | undefined;
+
+  before(async () => {
+    server = await startCompletionServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+  beforeEach(() => server.reset());
+  afterEach(async () => {
+    await flow?.unload();
+    flow = undefined;
+  });
+
+  const load = async (upstream: Msg[], node: Record<string, unknown> = {}) => {
+    flow = await FlowHarness.load({
+      api: { baseUrl: server.url },
+      node,
+      upstream,
+      modules: [functionNode, changeNode, templateNode, injectNode],
+    });
+    return flow;
+  };
+  const sentBody = () => server.requests.filter((r) => r.method === 'POST').map((r) => r.body as Record<string, unknown>);
+  const fn = (func: string) => ({ id: 'build', type: 'function', name: 'build request', func, outputs: 1, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['cc']] });
+
+  const assertSent = (out: { results: Msg[]; errors: Msg[]; pass: Msg[] }, expected: Record<string, unknown>) => {
+    assert.equal(out.errors.length, 0, `refused: ${JSON.stringify(out.errors[0]?.error?.message)}`);
+    assert.equal(out.results.length, 1);
+    assert.equal(out.results[0].payload.status, 200);
+    assert.equal(out.pass.length, 1);
+    const body = sentBody()[0];
+    for (const [key, value] of Object.entries(expected)) assert.deepEqual(body[key], value, key);
+  };
+
+  it("a function node's object literal, with nested objects and arrays, is sent as written", async () => {
+    const f = await load([fn(`msg.payload = { prompt: "Write a haiku", max_tokens: 4, temperature: 0.5, stop: ["\\n", "###"], logit_bias: { "50256": -100 }, top_k: 40 };\nreturn msg;`)]);
+    const out = await f.run({ payload: 'ignored by the function' }, { node: 'build' });
+    assertSent(out, { prompt: 'Write a haiku', max_tokens: 4, temperature: 0.5, stop: ['\n', '###'], logit_bias: { '50256': -100 }, top_k: 40, model: 'demo-instruct' });
+  });
+
+  it('a function node that returns a new message object is sent as written', async () => {
+    const f = await load([fn('return { payload: { prompt: ["first", "second"], max_tokens: 2, n: 2, best_of: 2 } };')]);
+    const out = await f.run({ payload: 0 }, { node: 'build' });
+    assertSent(out, { prompt: ['first', 'second'], n: 2, best_of: 2 });
+    assert.equal(out.results[0].payload.body.choices.length, 4);
+  });
+
+  it('a function node streaming request with stream_options goes out as a stream', async () => {
+    const f = await load([fn('msg.payload = { prompt: "stream me", max_tokens: 3, stream: true, stream_options: { include_usage: true } };\nreturn msg;')], { resultFormat: 'text' });
+    const out = await f.run({ payload: '' }, { node: 'build' });
+    assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+    assert.deepEqual(sentBody()[0].stream_options, { include_usage: true });
+    const final = out.results.at(-1)!;
+    assert.equal(final.complete, true);
+    assert.equal(final.completion.usage.completion_tokens, 3);
+  });
+
+  it("a function node's token-id arrays and array of token-id arrays are prompts", async () => {
+    const f = await load([fn('msg.payload = msg.topic === "ids" ? [1212, 318, 257] : [[1212, 318], [257]];\nreturn msg;')], { max_tokens: '2' });
+    const ids = await f.run({ topic: 'ids' }, { node: 'build' });
+    assertSent(ids, { prompt: [1212, 318, 257] });
+    server.reset();
+    const nested = await f.run({ topic: 'nested' }, { node: 'build' });
+    assertSent(nested, { prompt: [[1212, 318], [257]] });
+  });
+
+  it("a function node's invalid request is still refused, naming every bad field", async () => {
+    const f = await load([fn('msg.payload = { prompt: "x", temperature: 7, logprobs: 99 };\nreturn msg;')]);
+    const out = await f.run({ payload: '' }, { node: 'build' });
+    assert.equal(out.errors.length, 1);
+    assert.equal(out.errors[0].error.code, 'INVALID_REQUEST');
+    const fields = out.errors[0].error.cause.fields.map((p: { field: string }) => p.field).sort();
+    assert.deepEqual(fields, ['logprobs', 'temperature']);
+    assert.equal(sentBody().length, 0);
+  });
+
+  it('a change node that sets msg.payload to JSON is sent as written', async () => {
+    const f = await load([{
+      id: 'build', type: 'change', name: 'set request',
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"prompt":"from a change node","max_tokens":2,"echo":true}', tot: 'json' }],
+      wires: [['cc']],
+    }]);
+    const out = await f.run({ payload: 'x' }, { node: 'build' });
+    assertSent(out, { prompt: 'from a change node', max_tokens: 2, echo: true });
+  });
+
+  it('a change node that sets one parameter deep into an object payload keeps the others', async () => {
+    const f = await load([{
+      id: 'build', type: 'change', name: 'set temperature',
+      rules: [{ t: 'set', p: 'payload.temperature', pt: 'msg', to: '0', tot: 'num' }],
+      wires: [['cc']],
+    }]);
+    const out = await f.run({ payload: { prompt: 'deep', max_tokens: 2 } }, { node: 'build' });
+    assertSent(out, { prompt: 'deep', max_tokens: 2, temperature: 0 });
+  });
+
+  it("a template node's JSON output (mustache filled from the message) is sent as written", async () => {
+    const f = await load([{
+      id: 'build', type: 'template', name: 'request', field: 'payload', fieldType: 'msg', format: 'json', syntax: 'mustache', output: 'json',
+      template: '{ "prompt": "Tell me about {{topic}}", "max_tokens": 3, "stop": ["."] }',
+      wires: [['cc']],
+    }]);
+    const out = await f.run({ topic: 'owls' }, { node: 'build' });
+    assertSent(out, { prompt: 'Tell me about owls', max_tokens: 3, stop: ['.'] });
+  });
+
+  it("an inject node's JSON payload is sent as written", async () => {
+    const f = await load([{
+      id: 'build', type: 'inject', name: 'go', props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],
+      payload: '{"prompt":"from an inject node","max_tokens":2,"seed":7}', payloadType: 'json', topic: 't',
+      repeat: '', crontab: '', once: false, onceDelay: 0.1, wires: [['cc']],
+    }]);
+    const out = await f.inject('build');
+    assertSent(out, { prompt: 'from an inject node', max_tokens: 2, seed: 7 });
+    assert.equal(out.results[0].topic, 't');
+  });
+});
