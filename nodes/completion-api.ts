@@ -4,6 +4,7 @@ import { Connection } from './lib/connection/connection';
 import { connectionSecrets, type ConnectionConfig, type ConnectionCredentials } from './lib/connection/settings';
 import type { CompletionApiNode } from './lib/connection/completion-api-node';
 import { scrubText } from './lib/errors/scrub';
+import { CONNECTION_FACTS, CONNECTION_FACTS_SETTING } from './lib/editor-facts';
 
 type CompletionApiDef = NodeDef & ConnectionConfig & { tls?: string; proxy?: string };
 
@@ -46,6 +47,7 @@ export = function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('completion-api', CompletionApi as unknown as Parameters<NodeAPI['nodes']['registerType']>[1], {
+    settings: { [CONNECTION_FACTS_SETTING]: { value: CONNECTION_FACTS, exportable: true } },
     credentials: {
       apiKey: { type: 'password' },
       organization: { type: 'text' },

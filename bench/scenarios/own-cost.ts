@@ -12,7 +12,7 @@ import { dialogDefaults } from '../../nodes/lib/request/dialog-defaults';
 import { normalizeChoicesLogprobs } from '../../nodes/lib/stream/logprobs';
 import { resultMessages, type Message, type MessageSource } from '../../nodes/lib/results/result-messages';
 import { scrubValue } from '../../nodes/lib/errors/scrub';
-import type { CompletionResponse } from '../../nodes/lib/http/call-completion';
+import type { CompletionResponse } from '../../nodes/lib/http/attempt';
 import { BENCH_API_KEY, REQUEST } from '../common';
 
 

@@ -16,7 +16,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
-import { SERVER_KINDS } from '../../nodes/lib/servers/server-kinds';
+import { CONNECTION_FACTS, REQUEST_FACTS } from '../../nodes/lib/editor-facts';
+
+const SERVER_KINDS = CONNECTION_FACTS.kinds;
+const RESERVED_HEADERS = CONNECTION_FACTS.headers.reserved;
 import { REPO_ROOT } from '../support/paths';
 
 const root = REPO_ROOT;
@@ -182,6 +185,7 @@ const RUNTIME_KEYS: Record<string, string> = {
   'status.queued': 'queued: __count__',
   'status.requesting': 'requesting',
   'status.streaming': 'streaming: __count__ chunks',
+  'status.streamingOne': 'streaming: 1 chunk',
   'status.retrying': 'retry __attempt__: __reason__',
   'status.done': '__status__ · __tokens__ tokens',
   'status.doneNoUsage': '__status__',
@@ -197,7 +201,8 @@ const README_URL = 'https://github.com/node-red-contrib-create-completion/node-r
 /** The fields of the completion-api dialog, each described in the help under its catalog label. */
 const API_FIELDS = [
   'serverKind', 'baseUrl', 'apiVersion', 'tls', 'proxy', 'apiKey', 'organization', 'project', 'headers',
-  'timeout', 'maxRetries', 'maxInFlight', 'maxQueue', 'maxResponseMB',
+  'connectTimeout', 'responseTimeout', 'idleTimeout', 'maxRetries', 'maxRetryWait', 'retryTimeouts',
+  'maxInFlight', 'maxQueue', 'maxQueueMB', 'maxResponseMB',
 ];
 
 const SERVER_KINDS_HEADING: Record<Lang, string> = { 'en-US': 'Server kinds', de: 'Serverarten', ja: 'サーバの種類' };
@@ -212,11 +217,13 @@ const KIND_FACTS: Record<string, string[]> = {
   ollama: ['<code>n</code>', 'echo', 'logit_bias'],
   lmstudio: [],
   localai: [],
+  sglang: [],
+  tgi: [],
+  openrouter: [],
   other: [],
 };
 
 /** Header names the connection sets itself: the editor refuses them, and the help names them. */
-const RESERVED_HEADERS = ['authorization', 'api-key', 'content-type', 'content-length', 'host', 'transfer-encoding', 'connection'];
 
 // ---------------------------------------------------------------------------- catalogs
 
@@ -266,8 +273,10 @@ describe('message catalogs', () => {
       it('hold only keys the editor uses (runtime keys live under status and errors)', () => {
         const html = read('nodes', `${node}.html`);
         const used = new Set(editorKeys(html).filter((u) => u.namespace === null).map((u) => u.key));
+        // Keys the dialog builds from the runtime's list of server kinds.
+        const built = (key: string) => key.startsWith(`${node}.kind.`) && html.includes(`"${node}.kind." + `);
         const unused = [...leaves(readCatalog('en-US', node)).keys()].filter(
-          (key) => !used.has(key) && !key.startsWith(`${node}.status.`) && !key.startsWith(`${node}.errors.`),
+          (key) => !used.has(key) && !built(key) && !key.startsWith(`${node}.status.`) && !key.startsWith(`${node}.errors.`),
         );
         assert.deepEqual(unused, []);
       });
@@ -478,7 +487,12 @@ function loadDefinition(node: NodeType): { type: string; def: Definition; html: 
   assert.equal(scripts.length, 1, `${node}.html: one editor script`);
   const registered: { type: string; def: Definition }[] = [];
   const RED = {
-    nodes: { registerType: (type: string, def: Definition) => registered.push({ type, def }) },
+    // The runtime's facts, as the editor gets them: JSON, through the node settings.
+    settings: JSON.parse(JSON.stringify({ createCompletionFacts: REQUEST_FACTS, completionApiFacts: CONNECTION_FACTS })),
+    nodes: {
+      registerType: (type: string, def: Definition) => registered.push({ type, def }),
+      node: (id: string) => (id === 'llama-connection' ? { type: 'completion-api', serverKind: 'llamacpp' } : null),
+    },
     validators: {
       number: () => () => true,
       regex: (re: RegExp) => (v: string) => re.test(v),
@@ -699,7 +713,8 @@ describe('editor definitions', () => {
     });
     const properties = [
       'name', 'serverKind', 'baseUrl', 'apiVersion', 'headers', 'tls', 'proxy',
-      'timeout', 'maxRetries', 'maxInFlight', 'maxQueue', 'maxResponseMB',
+      'connectTimeout', 'responseTimeout', 'idleTimeout', 'timeout', 'maxRetries', 'maxRetryWait', 'retryTimeouts',
+      'maxInFlight', 'maxQueue', 'maxQueueMB', 'maxResponseMB',
     ];
 
     it('registers the literal config type with the agreed defaults and credentials', () => {
@@ -710,8 +725,9 @@ describe('editor definitions', () => {
       assert.deepEqual(
         plain(Object.fromEntries(Object.entries(def.defaults).filter(([k]) => k !== 'tls' && k !== 'proxy').map(([k, v]) => [k, v.value]))),
         {
-          name: '', serverKind: 'openai', baseUrl: 'https://api.openai.com/v1', apiVersion: '2024-10-21', headers: [],
-          timeout: '120', maxRetries: '2', maxInFlight: '4', maxQueue: '10000', maxResponseMB: '16',
+          name: '', serverKind: 'openai', baseUrl: 'https://api.openai.com/v1', apiVersion: CONNECTION_FACTS.defaultApiVersion, headers: [],
+          ...Object.fromEntries(Object.entries(CONNECTION_FACTS.fields).map(([name, field]) => [name, String(field.default)])),
+          timeout: '', retryTimeouts: false,
         },
       );
       // A config node of the core: its select offers "none", and a missing one is no error.
@@ -736,36 +752,15 @@ describe('editor definitions', () => {
       assert.match(html, /<input type="text" id="node-config-input-tls">/);
     });
 
-    it('offers every server kind of the runtime, in its order, each with a translated label', () => {
-      const select = /<select id="node-config-input-serverKind">([\s\S]*?)<\/select>/.exec(html);
-      assert.ok(select, 'the server kind select');
-      const options = [...select[1].matchAll(/<option value="([^"]*)" data-i18n="([^"]*)"><\/option>/g)];
-      assert.equal(options.length, (select[1].match(/<option/g) ?? []).length, 'every option is translated by data-i18n');
-      assert.deepEqual(options.map((m) => m[1]), [...SERVER_KINDS]);
-      for (const [, value, key] of options) assert.equal(key, `completion-api.kind.${value}`);
+    it('offers every server kind of the runtime, each with a translated label', () => {
+      // The options are made from the runtime's list when the dialog opens.
+      assert.match(html, /<select id="node-config-input-serverKind"><\/select>/);
       for (const lang of LANGS) {
-        assert.deepEqual(Object.keys(lookup(readCatalog(lang, 'completion-api'), 'completion-api.kind') as Tree), [...SERVER_KINDS], lang);
+        assert.deepEqual(Object.keys(lookup(readCatalog(lang, 'completion-api'), 'completion-api.kind') as Tree).sort(), [...SERVER_KINDS].sort(), lang);
       }
       assert.equal(lookup(readCatalog('en-US', 'completion-api'), 'completion-api.kind.azure'), 'Azure OpenAI – deployments');
       assert.equal(lookup(readCatalog('en-US', 'completion-api'), 'completion-api.kind.azure-v1'), 'Azure OpenAI – v1 API');
       assert.equal(lookup(readCatalog('en-US', 'completion-api'), 'completion-api.kind.other'), 'Other OpenAI-compatible');
-    });
-
-    it('knows the default base URL of each kind (Azure: placeholder only)', () => {
-      const expected: Record<string, string | null> = {
-        openai: 'https://api.openai.com/v1',
-        azure: null,
-        'azure-v1': null,
-        vllm: 'http://localhost:8000/v1',
-        llamacpp: 'http://localhost:8080/v1',
-        ollama: 'http://localhost:11434/v1',
-        lmstudio: 'http://localhost:1234/v1',
-        localai: 'http://localhost:8080/v1',
-      };
-      const table = /var DEFAULT_URLS = (\{[\s\S]*?\});/.exec(html);
-      assert.ok(table, 'DEFAULT_URLS in the editor script');
-      assert.deepEqual(plain(vm.runInNewContext(`(${table[1]})`)), expected);
-      assert.match(html, /var AZURE_PLACEHOLDER = "https:\/\/YOUR-RESOURCE\.openai\.azure\.com";/);
     });
 
     it('shows the api-version only for Azure deployments, organization and project only for OpenAI and Other', () => {
@@ -806,10 +801,12 @@ describe('editor definitions', () => {
 
       assertValid('completion-api', def, 'baseUrl', '', { serverKind: 'openai' });
       assertValid('completion-api', def, 'baseUrl', '', {});
-      for (const kind of SERVER_KINDS.filter((k) => k !== 'openai')) {
-        assertInvalid('completion-api', def, 'baseUrl', '', { serverKind: kind });
-        assertInvalid('completion-api', def, 'baseUrl', '  ', { serverKind: kind });
+      // Blank means the kind's usual address where it has one (the runtime's profiles).
+      for (const kind of SERVER_KINDS) {
+        if (CONNECTION_FACTS.profiles[kind].defaultBaseUrl) assertValid('completion-api', def, 'baseUrl', '', { serverKind: kind });
+        else assertInvalid('completion-api', def, 'baseUrl', '  ', { serverKind: kind });
       }
+      assert.deepEqual(SERVER_KINDS.filter((k) => !CONNECTION_FACTS.profiles[k].defaultBaseUrl), ['other', 'azure', 'azure-v1']);
       assertValid('completion-api', def, 'baseUrl', 'https://res.openai.azure.com', { serverKind: 'azure' });
       assert.equal(check('completion-api', def, 'baseUrl', '', { serverKind: 'azure' }), 'Base URL: required for this server kind');
 
@@ -866,9 +863,13 @@ describe('editor definitions', () => {
       }
       for (const value of ['', 'https://api.openai.com/v1', 'http://localhost:8000/v1/', 'http://10.0.0.2:8080']) assertValid('completion-api', def, 'baseUrl', value);
       for (const value of ['api.openai.com/v1', 'ftp://example.com/v1', 'http//x']) assertInvalid('completion-api', def, 'baseUrl', value);
-      assertValid('completion-api', def, 'timeout', '0.5');
-      assertInvalid('completion-api', def, 'timeout', '0');
-      assertInvalid('completion-api', def, 'timeout', 'soon');
+      assertValid('completion-api', def, 'responseTimeout', '0.5');
+      assertInvalid('completion-api', def, 'responseTimeout', '0');
+      assertInvalid('completion-api', def, 'idleTimeout', 'soon');
+      assertValid('completion-api', def, 'connectTimeout', String(CONNECTION_FACTS.fields.connectTimeout.max));
+      assertInvalid('completion-api', def, 'connectTimeout', String(CONNECTION_FACTS.fields.connectTimeout.max + 1));
+      assertValid('completion-api', def, 'maxQueueMB', '0');
+      assertInvalid('completion-api', def, 'maxQueueMB', '-1');
       assertValid('completion-api', def, 'maxRetries', '0');
       assertInvalid('completion-api', def, 'maxRetries', '-1');
       assertInvalid('completion-api', def, 'maxRetries', '1.5');

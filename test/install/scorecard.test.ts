@@ -6,10 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
 import semver from 'semver';
-import { NUMBER_LIMITS, MAX_STOP_SEQUENCES, LOGIT_BIAS_MAX, LOGIT_BIAS_MIN } from '../../nodes/lib/request/schema';
-import { SERVER_KINDS } from '../../nodes/lib/servers/server-kinds';
 import { REPO_ROOT } from '../support/paths';
 
 const root = REPO_ROOT;
@@ -65,32 +62,5 @@ describe('Flow Library scorecard', () => {
       const html = fs.readFileSync(path.join(root, 'nodes', `${type}.html`), 'utf8');
       assert.match(html, new RegExp(`RED\\.nodes\\.registerType\\(\\s*["']${type}["']\\s*,\\s*\\{`));
     }
-  });
-});
-
-describe('the editor enforces the runtime’s limits', () => {
-  const html = fs.readFileSync(path.join(root, 'nodes', 'create-completion.html'), 'utf8');
-  const constant = (name: string) => {
-    const match = new RegExp(`var ${name} = ([^;]+);`).exec(html);
-    assert.ok(match, `${name} in the editor`);
-    return vm.runInNewContext(`(${match[1]})`);
-  };
-
-  it('has the same numeric ranges as nodes/lib/schema.ts', () => {
-    const editor = JSON.parse(JSON.stringify(constant('LIMITS')));
-    const { n, ...others } = NUMBER_LIMITS;
-    assert.deepEqual(editor, JSON.parse(JSON.stringify({ ...others, n_completions: n })));
-  });
-
-  it('has the same stop and logit_bias limits', () => {
-    assert.equal(constant('MAX_STOP'), MAX_STOP_SEQUENCES);
-    assert.equal(constant('BIAS_MIN'), LOGIT_BIAS_MIN);
-    assert.equal(constant('BIAS_MAX'), LOGIT_BIAS_MAX);
-  });
-
-  it('offers exactly the runtime’s server kinds', () => {
-    const apiHtml = fs.readFileSync(path.join(root, 'nodes', 'completion-api.html'), 'utf8');
-    const options = [...apiHtml.matchAll(/<option value="([^"]+)"[^>]*data-i18n="completion-api\.kind\./g)].map((m) => m[1]);
-    assert.deepEqual(options, [...SERVER_KINDS]);
   });
 });

@@ -223,7 +223,7 @@ describe('create-completion in a real Node-RED', function () {
       const out = await f.run({ payload: { prompt: 'x', best_of: 2, n: 3 } });
       assert.match(out.errors[0].error.message, /best_of/);
       const streamed = await f.run({ payload: { prompt: 'x', best_of: 2, stream: true } });
-      assert.match(streamed.errors[0].error.message, /cannot be streamed/);
+      assert.match(streamed.errors[0].error.message, /best_of above 1 cannot be used with stream: true/);
       assert.equal(completionPosts().length, 0);
     });
 

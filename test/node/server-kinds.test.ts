@@ -126,9 +126,9 @@ describe('each server kind against the local server in that server’s dialect',
       assert.equal(posts(server).length, 1);
     });
 
-    it('refuses echo, best_of and suffix, which it would answer with an error', async () => {
+    it('refuses echo, best_of above 1 and suffix, which it would silently ignore', async () => {
       const { f, server } = await load('llamacpp');
-      const out = await f.run({ payload: { prompt: 'x', echo: true, best_of: 1, suffix: 's' } });
+      const out = await f.run({ payload: { prompt: 'x', echo: true, best_of: 2, suffix: 's' } });
       assert.deepEqual(out.errors[0].error.cause.fields.map((p: any) => p.field).sort(), ['best_of', 'echo', 'suffix']);
       assert.equal(posts(server).length, 0);
       const fine = await f.run({ payload: { prompt: 'x', echo: false } });

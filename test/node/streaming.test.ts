@@ -54,7 +54,7 @@ describe('streaming in a real Node-RED', function () {
     assert.deepEqual(kinds, [...Array(7).fill('result'), 'pass', 'complete']);
     // The status follows the stream, then says done.
     const statuses = f.statuses().map((s) => s.text);
-    assert.ok(statuses.includes('create-completion.status.streaming'), statuses.join());
+    assert.ok(statuses.includes('create-completion.status.streamingOne'), statuses.join());
     assert.equal(statuses.at(-1), 'create-completion.status.doneNoUsage', 'no usage without include_usage');
   });
 

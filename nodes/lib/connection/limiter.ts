@@ -17,14 +17,6 @@ export class Limiter {
 
   constructor(private readonly maxActive: number, private readonly maxWaiting: number, private readonly maxWaitingBytes = Infinity) {}
 
-  get inFlight(): number {
-    return this.active;
-  }
-
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   /** Whether a task given now would have to wait. */
   get full(): boolean {
     return this.active >= this.maxActive || this.waiting.length > 0;

@@ -13,11 +13,17 @@ export interface ConnectionSettings {
   project?: string;
   /** A user name and password written into the base URL (`http://user:pass@host`), sent as Basic auth. */
   basicAuth?: { username: string; password: string };
-  /** Wait for response headers, and then between body chunks, before giving up. */
-  timeoutMs: number;
+  /** How long a connection to the server may take to open. */
+  connectTimeoutMs: number;
+  /** How long the server may take to start its answer (a local model may think for minutes before it does). */
+  responseTimeoutMs: number;
+  /** The longest silence between two pieces of an answer (stream events, body chunks). */
+  idleTimeoutMs: number;
   maxRetries: number;
-  /** The longest wait between retries, whatever the server asks for. */
+  /** The longest wait between retries, whatever the server asks for (a loading model may ask for minutes). */
   maxRetryWaitMs: number;
+  /** Retry a request the server had accepted and then did not answer in time (it may still be generating). */
+  retryTimeouts: boolean;
   maxInFlight: number;
   maxQueue: number;
   /** What the requests waiting for a slot may hold in all, in bytes of request body. */
@@ -25,25 +31,47 @@ export interface ConnectionSettings {
   maxResponseBytes: number;
 }
 
-export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+/** Azure's api-version: a date, maybe with a suffix such as "-preview". */
+export const API_VERSION_PATTERN = '^[A-Za-z0-9._-]+$';
 
 /** Headers a user may not set: the connection owns authentication and framing. */
-const RESERVED_HEADERS = new Set(['authorization', 'api-key', 'content-type', 'content-length', 'host', 'transfer-encoding', 'connection']);
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-export const DEFAULTS = {
-  timeoutMs: 120_000,
-  maxRetries: 2,
-  maxRetryWaitMs: 60_000,
-  maxInFlight: 4,
-  maxQueue: 10_000,
-  maxQueueBytes: 64 * 1024 * 1024,
-  maxResponseBytes: 16 * 1024 * 1024,
-};
+export const RESERVED_HEADERS = ['authorization', 'api-key', 'content-type', 'content-length', 'host', 'transfer-encoding', 'connection'];
+/** RFC 9110 token: the characters a header name may have. */
+export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/** What Node.js sends in a header value: tab, visible ASCII, Latin-1; no line breaks. */
+export const HEADER_VALUE_PATTERN = '^[\\t\\x20-\\x7e\\x80-\\xff]*$';
+const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
+const HEADER_VALUE = new RegExp(HEADER_VALUE_PATTERN);
 
 /** Node.js timers hold at most 2^31 - 1 ms (about 24.8 days); a longer one fires at once. */
 export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+interface NumberField {
+  default: number;
+  min: number;
+  /** The minimum itself is not allowed. */
+  aboveMin?: boolean;
+  max?: number;
+  integer?: boolean;
+}
+
+/**
+ * The connection's number fields as the dialog shows them (seconds, megabytes, counts):
+ * defaults and bounds, which the editor reads too.
+ */
+export const CONNECTION_FIELDS = {
+  connectTimeout: { default: 10, min: 0, aboveMin: true, max: MAX_TIMEOUT_SECONDS },
+  responseTimeout: { default: 600, min: 0, aboveMin: true, max: MAX_TIMEOUT_SECONDS },
+  idleTimeout: { default: 60, min: 0, aboveMin: true, max: MAX_TIMEOUT_SECONDS },
+  maxRetries: { default: 2, min: 0, max: 100, integer: true },
+  maxRetryWait: { default: 120, min: 0, max: MAX_TIMEOUT_SECONDS },
+  maxInFlight: { default: 4, min: 1, max: 10_000, integer: true },
+  maxQueue: { default: 10_000, min: 0, max: 10_000_000, integer: true },
+  maxQueueMB: { default: 64, min: 0, max: 1_000_000 },
+  maxResponseMB: { default: 16, min: 0, aboveMin: true, max: 1_000_000 },
+} satisfies Record<string, NumberField>;
+export type ConnectionField = keyof typeof CONNECTION_FIELDS;
 
 /** A URL as text with any password in it masked, for messages that quote it. */
 function redactUrl(text: string): string {
@@ -58,8 +86,8 @@ function redactUrl(text: string): string {
 export function normalizeBaseUrl(input: string | undefined, kind: ServerKind = serverKind('openai')): string {
   const text = (input ?? '').trim();
   if (text === '') {
-    if (!kind.addsV1) throw new Error(`${kind.label} needs the base URL of its resource endpoint`);
-    return DEFAULT_BASE_URL;
+    if (kind.profile.defaultBaseUrl === null) throw new Error(`${kind.label} needs a base URL`);
+    return kind.profile.defaultBaseUrl;
   }
   let url: URL;
   try {
@@ -80,24 +108,35 @@ export function normalizeBaseUrl(input: string | undefined, kind: ServerKind = s
   return `${url.protocol}//${url.host}${path}${url.search}`;
 }
 
-function positive(value: unknown, fallback: number, { allowZero = false } = {}): number {
-  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  if (!Number.isFinite(number) || number < 0 || (!allowZero && number === 0)) return fallback;
-  return number;
+/**
+ * A number field as the dialog stores it (a string): blank is its default; anything
+ * else must read as a number within its bounds, or the connection is refused, naming it.
+ */
+function numberField(config: ConnectionConfig, name: ConnectionField, fallback?: unknown): number {
+  const field: NumberField = CONNECTION_FIELDS[name];
+  const raw = config[name] ?? fallback;
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return field.default;
+  const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
+  const tooLow = field.aboveMin ? value <= field.min : value < field.min;
+  if (!Number.isFinite(value) || tooLow || (field.integer && !Number.isInteger(value))) {
+    throw new Error(`${name} must be ${field.integer ? 'a whole number' : 'a number'} ${field.aboveMin ? 'above' : 'of at least'} ${field.min} (got ${JSON.stringify(raw)})`);
+  }
+  if (field.max !== undefined && value > field.max) {
+    const why = field.max === MAX_TIMEOUT_SECONDS ? `, the longest Node.js can wait (about 24.8 days)` : '';
+    throw new Error(`${name} ${value} is above its maximum of ${field.max}${why}`);
+  }
+  return value;
 }
 
-export interface ConnectionConfig {
+export type ConnectionConfig = Partial<Record<ConnectionField, string | number>> & {
   serverKind?: string;
   apiVersion?: string;
   headers?: unknown;
   baseUrl?: string;
+  retryTimeouts?: boolean | string;
+  /** The one timeout of flows saved before there were three: it stands for the response and idle timeouts. */
   timeout?: string | number;
-  maxRetries?: string | number;
-  maxInFlight?: string | number;
-  maxQueue?: string | number;
-  maxQueueMB?: string | number;
-  maxResponseMB?: string | number;
-}
+};
 
 export interface ConnectionCredentials {
   apiKey?: string;
@@ -147,29 +186,30 @@ export function connectionSecrets(config: ConnectionConfig, credentials: Connect
 export function connectionSettings(config: ConnectionConfig, credentials: ConnectionCredentials = {}): ConnectionSettings {
   const blankToUndefined = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : undefined);
   const kind = serverKind(config.serverKind);
+  const apiVersion = blankToUndefined(config.apiVersion) ?? DEFAULT_AZURE_API_VERSION;
+  if (!new RegExp(API_VERSION_PATTERN).test(apiVersion)) throw new Error(`api-version "${apiVersion}" may hold only letters, digits, ".", "_" and "-"`);
+  const seconds = (name: ConnectionField, fallback?: unknown) => numberField(config, name, fallback) * 1000;
+  const megabytes = (name: ConnectionField) => numberField(config, name) * 2 ** 20;
   return {
     kind,
     baseUrl: normalizeBaseUrl(config.baseUrl, kind),
-    apiVersion: blankToUndefined(config.apiVersion) ?? DEFAULT_AZURE_API_VERSION,
+    apiVersion,
     extraHeaders: extraHeaders(config.headers),
     apiKey: resolveApiKey(credentials.apiKey),
     organization: blankToUndefined(credentials.organization),
     project: blankToUndefined(credentials.project),
     basicAuth: basicAuthOf(config.baseUrl),
-    timeoutMs: timeoutSeconds(config.timeout) * 1000,
-    maxRetries: Math.floor(positive(config.maxRetries, DEFAULTS.maxRetries, { allowZero: true })),
-    maxRetryWaitMs: DEFAULTS.maxRetryWaitMs,
-    maxInFlight: Math.max(1, Math.floor(positive(config.maxInFlight, DEFAULTS.maxInFlight))),
-    maxQueue: Math.floor(positive(config.maxQueue, DEFAULTS.maxQueue, { allowZero: true })),
-    maxQueueBytes: positive(config.maxQueueMB, DEFAULTS.maxQueueBytes / 2 ** 20, { allowZero: true }) * 2 ** 20,
-    maxResponseBytes: positive(config.maxResponseMB, DEFAULTS.maxResponseBytes / 2 ** 20) * 2 ** 20,
+    connectTimeoutMs: seconds('connectTimeout'),
+    responseTimeoutMs: seconds('responseTimeout', config.timeout),
+    idleTimeoutMs: seconds('idleTimeout', config.timeout),
+    maxRetries: numberField(config, 'maxRetries'),
+    maxRetryWaitMs: seconds('maxRetryWait'),
+    retryTimeouts: config.retryTimeouts === true || config.retryTimeouts === 'true',
+    maxInFlight: numberField(config, 'maxInFlight'),
+    maxQueue: numberField(config, 'maxQueue'),
+    maxQueueBytes: megabytes('maxQueueMB'),
+    maxResponseBytes: megabytes('maxResponseMB'),
   };
-}
-
-function timeoutSeconds(value: unknown): number {
-  const seconds = positive(value, DEFAULTS.timeoutMs / 1000);
-  if (seconds > MAX_TIMEOUT_SECONDS) throw new Error(`timeout ${seconds} s is longer than the longest Node.js can wait, ${MAX_TIMEOUT_SECONDS} s (about 24.8 days)`);
-  return seconds;
 }
 
 /** The dialog's extra headers as a header object; malformed and reserved names are left out. */
@@ -178,8 +218,9 @@ export function extraHeaders(rows: unknown): Record<string, string> {
   if (!Array.isArray(rows)) return headers;
   for (const row of rows) {
     const { name, value } = (row ?? {}) as { name?: unknown; value?: unknown };
-    if (typeof name !== 'string' || !HEADER_NAME.test(name.trim()) || RESERVED_HEADERS.has(name.trim().toLowerCase())) continue;
-    headers[name.trim()] = String(value ?? '').replace(/[\r\n]/g, '');
+    if (typeof name !== 'string' || !HEADER_NAME.test(name.trim()) || RESERVED_HEADERS.includes(name.trim().toLowerCase())) continue;
+    const text = String(value ?? '');
+    if (HEADER_VALUE.test(text)) headers[name.trim()] = text;
   }
   return headers;
 }

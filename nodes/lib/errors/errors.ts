@@ -21,6 +21,8 @@ export interface ErrorDetails {
   fields?: { field: string; reason: string }[];
   attempts?: number;
   body?: unknown;
+  /** Where a TIMEOUT or a broken answer happened: opening the connection, waiting for the answer to start, a silence inside it, or the body breaking off. */
+  phase?: 'connect' | 'response' | 'idle' | 'body';
 }
 
 /**

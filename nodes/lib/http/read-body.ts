@@ -51,7 +51,7 @@ export function consumeBody(
     const armTimer = () => {
       if (timer) clearTimeout(timer);
       timer = setTimeout(
-        () => finish(new CompletionError('TIMEOUT', `response stalled: no data for ${limits.idleMs / 1000} s`)),
+        () => finish(new CompletionError('TIMEOUT', `the answer stalled: no data for ${limits.idleMs / 1000} s`, { phase: 'idle' })),
         limits.idleMs,
       );
     };
@@ -122,6 +122,7 @@ function brokenError(error: Error, signal: AbortSignal): CompletionError {
   }
   return new CompletionError('NETWORK_ERROR', `connection broke while reading the response: ${error.message}`, {
     code: typeof code === 'string' ? code : null,
+    phase: 'body',
   });
 }
 

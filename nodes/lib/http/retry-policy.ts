@@ -1,22 +1,28 @@
 /**
- * The one retry policy: which answers are worth another try and how long to wait.
- * Mirrors the official SDK's: 408, 409, 429 and 5xx, unless the server says otherwise
- * through `x-should-retry`; back off exponentially with jitter unless the server
- * names a wait through `retry-after-ms` or `retry-after`.
+ * The one retry policy: which outcomes are worth another try and how long to wait.
+ * Mirrors the official SDK's for answers: 408, 409, 429 and 5xx, unless the server says
+ * otherwise through `x-should-retry`, with exponential backoff and jitter unless the
+ * server names a wait through `retry-after-ms` or `retry-after`. Adds what local models
+ * need: a request the server accepted and then did not answer in time is still being
+ * generated, so it is not sent again unless the connection says so; a wait longer than
+ * the connection allows is not shortened but ends the retries.
  */
-
 import type { CompletionError } from '../errors/errors';
+import { apiErrorOf } from '../errors/errors';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
-/** A failure of the connection (not the server's answer): another try may get through. */
-export function isConnectionFault(error: CompletionError): boolean {
-  return error.code === 'NETWORK_ERROR' || error.code === 'TIMEOUT';
-}
+/** How one attempt ended: an HTTP answer (any status), or a failure before the flow saw one. */
+export type Outcome =
+  | { kind: 'answer'; status: number; headers: HeaderBag; body: unknown }
+  | { kind: 'failure'; error: CompletionError; headers: HeaderBag; events: number };
 
-/** What a retry after a connection fault says it is retrying for. */
-export function connectionFaultReason(error: CompletionError): string {
-  return error.code === 'TIMEOUT' ? 'timeout' : String(error.cause.code ?? 'connection error');
+export type Decision = { retry: false } | { retry: true; delayMs: number; reason: string };
+
+export interface RetrySettings {
+  maxRetries: number;
+  maxRetryWaitMs: number;
+  retryTimeouts: boolean;
 }
 
 const INITIAL_DELAY_MS = 500;
@@ -51,14 +57,39 @@ export function serverRequestedDelayMs(headers: HeaderBag, now = Date.now()): nu
   return undefined;
 }
 
+/** Exponential backoff before retry number `retry` (1-based), with up to 25% jitter. */
+export function backoffMs(retry: number, random = Math.random): number {
+  return Math.min(INITIAL_DELAY_MS * 2 ** (retry - 1), MAX_BACKOFF_MS) * (1 - 0.25 * random());
+}
+
 /**
- * Delay before retry number `retry` (1-based). A server-requested wait is honoured
- * up to `maxWaitMs`; above that, or without one, exponential backoff with up to
- * 25% jitter is used, itself capped by `maxWaitMs`.
+ * A failure of the connection rather than the server's word, before any output reached
+ * the flow: worth another try. A timeout counts only where the server cannot have
+ * started work (the connection did not open), unless the connection allows more.
  */
-export function retryDelayMs(retry: number, headers: HeaderBag, maxWaitMs: number, random = Math.random): number {
-  const requested = serverRequestedDelayMs(headers);
-  if (requested !== undefined && requested <= maxWaitMs) return requested;
-  const backoff = Math.min(INITIAL_DELAY_MS * 2 ** (retry - 1), MAX_BACKOFF_MS);
-  return Math.min(backoff * (1 - 0.25 * random()), maxWaitMs);
+function retryableFailure(error: CompletionError, retryTimeouts: boolean): string | undefined {
+  if (error.code === 'NETWORK_ERROR') return String(error.cause.code ?? 'connection error');
+  if (error.code === 'TIMEOUT' && (error.cause.phase === 'connect' || retryTimeouts)) return 'timeout';
+  if (error.code === 'STREAM_ERROR' && error.cause.phase === 'body') return 'stream ended early';
+  return undefined;
+}
+
+/** Whether to try attempt number `attempt + 1`, and after how long. */
+export function decide(outcome: Outcome, attempt: number, settings: RetrySettings, random = Math.random): Decision {
+  if (attempt > settings.maxRetries) return { retry: false };
+  let reason: string | undefined;
+  if (outcome.kind === 'answer') {
+    if (!shouldRetryStatus(outcome.status, outcome.headers)) return { retry: false };
+    // Out of quota is not a passing state: another try is billed no differently.
+    const api = apiErrorOf(outcome.body);
+    if (api?.code === 'insufficient_quota' || api?.type === 'insufficient_quota') return { retry: false };
+    reason = `HTTP ${outcome.status}`;
+  } else {
+    if (outcome.events > 0) return { retry: false };
+    reason = retryableFailure(outcome.error, settings.retryTimeouts);
+    if (reason === undefined) return { retry: false };
+  }
+  const requested = serverRequestedDelayMs(outcome.headers);
+  if (requested !== undefined) return requested <= settings.maxRetryWaitMs ? { retry: true, delayMs: requested, reason } : { retry: false };
+  return { retry: true, delayMs: Math.min(backoffMs(attempt, random), settings.maxRetryWaitMs), reason };
 }

@@ -79,8 +79,9 @@ export function buildRequest(defaults: DialogDefaults, prompt: unknown, payload:
   if (prompt !== undefined && prompt !== '') params.prompt = prompt;
   const { request, problems } = mergeRequest(params, payload);
   problems.unshift(...defaults.problems);
-  problems.push(...validateRequest(request), ...kind.gaps(request));
+  problems.push(...validateRequest(request, kind.profile.limits), ...kind.gaps(request));
   if (problems.length > 0) return { ok: false, problems };
+  kind.adapt(request);
   const serialized = serializeRequest(request);
   if ('problems' in serialized) return { ok: false, problems: serialized.problems };
   return { ok: true, request, body: serialized.body };

@@ -22,6 +22,12 @@ export const MAX_STOP_SEQUENCES = 4;
 export const LOGIT_BIAS_MIN = -100;
 export const LOGIT_BIAS_MAX = 100;
 
+/**
+ * The limits a server kind may set differently from the seed's (OpenAI's): a number,
+ * or null for none the node enforces (servers/profiles.ts).
+ */
+export type RequestLimits = Partial<Record<'logprobs' | 'stop' | 'n' | 'best_of', number | null>>;
+
 /** Numeric limits, shared by the runtime schema and the editor's validators. */
 export const NUMBER_LIMITS: Record<(typeof NUMBER_PARAMS)[number], { integer: boolean; min?: number; max?: number }> = {
   best_of: { integer: true, min: 0, max: 20 },
@@ -49,53 +55,83 @@ const numberProperties = Object.fromEntries(
 /** ajv takes Infinity for an integer: every integer needs an upper bound. */
 const TOKEN_ID = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
+/** The highest a limit allows: the seed's, a server's own, or (null) as high as JSON integers go. */
+function maxOf(limits: RequestLimits, name: keyof RequestLimits, seed: number): number {
+  const limit = limits[name];
+  return limit === undefined ? seed : limit === null ? Number.MAX_SAFE_INTEGER : limit;
+}
+
 /**
- * The seed's request schema. `nullable` is gone because the request builder drops
- * nulls before validation (a null in msg.payload means "do not send this").
- * Cross-field rules the seed states in prose live in validate.ts.
+ * The seed's request schema, with a server kind's limits. `nullable` is gone because
+ * the request builder drops nulls before validation (a null in msg.payload means "do
+ * not send this"). Cross-field rules the seed states in prose are CROSS_FIELD_RULES.
  */
-export const REQUEST_SCHEMA = {
-  type: 'object',
-  required: ['model', 'prompt'],
-  properties: {
-    model: { type: 'string', minLength: 1 },
-    prompt: {
-      oneOf: [
-        { type: 'string' },
-        { type: 'array', items: { type: 'string' } },
-        { type: 'array', minItems: 1, items: TOKEN_ID },
-        {
-          type: 'array',
-          minItems: 1,
-          items: { type: 'array', minItems: 1, items: TOKEN_ID },
-        },
-      ],
+export function requestSchema(limits: RequestLimits = {}): Record<string, unknown> {
+  const numbers: Record<string, Record<string, unknown>> = {};
+  for (const [name, seed] of Object.entries(NUMBER_LIMITS)) {
+    const schema = numberSchema(seed);
+    if (name === 'logprobs' || name === 'n' || name === 'best_of') schema.maximum = maxOf(limits, name, seed.max!);
+    numbers[name] = schema;
+  }
+  return {
+    type: 'object',
+    required: ['model', 'prompt'],
+    properties: {
+      model: { type: 'string', minLength: 1 },
+      prompt: {
+        oneOf: [
+          { type: 'string' },
+          { type: 'array', items: { type: 'string' } },
+          { type: 'array', minItems: 1, items: TOKEN_ID },
+          {
+            type: 'array',
+            minItems: 1,
+            items: { type: 'array', minItems: 1, items: TOKEN_ID },
+          },
+        ],
+      },
+      ...numbers,
+      echo: { type: 'boolean' },
+      stream: { type: 'boolean' },
+      logit_bias: {
+        type: 'object',
+        propertyNames: { pattern: '^[0-9]+$' },
+        additionalProperties: { type: 'integer', minimum: LOGIT_BIAS_MIN, maximum: LOGIT_BIAS_MAX },
+      },
+      stop: {
+        oneOf: [
+          { type: 'string' },
+          { type: 'array', minItems: 1, maxItems: maxOf(limits, 'stop', MAX_STOP_SEQUENCES), items: { type: 'string' } },
+        ],
+      },
+      stream_options: {
+        type: 'object',
+        properties: { include_usage: { type: 'boolean' } },
+      },
+      suffix: { type: 'string' },
+      user: { type: 'string' },
     },
-    ...numberProperties,
-    echo: { type: 'boolean' },
-    stream: { type: 'boolean' },
-    logit_bias: {
-      type: 'object',
-      propertyNames: { pattern: '^[0-9]+$' },
-      additionalProperties: { type: 'integer', minimum: LOGIT_BIAS_MIN, maximum: LOGIT_BIAS_MAX },
-    },
-    stop: {
-      oneOf: [
-        { type: 'string' },
-        { type: 'array', minItems: 1, maxItems: MAX_STOP_SEQUENCES, items: { type: 'string' } },
-      ],
-    },
-    stream_options: {
-      type: 'object',
-      properties: { include_usage: { type: 'boolean' } },
-    },
-    suffix: { type: 'string' },
-    user: { type: 'string' },
-  },
-} as const;
+  };
+}
+
+/**
+ * The seed's rules between fields, as data, so the dialog checks what the runtime
+ * checks: `atLeast` (the field is at least the other's value), `notAboveWith` (the field
+ * is at most `max` while the other has `value`), `onlyWith` (the field only while the
+ * other has `value`).
+ */
+export const CROSS_FIELD_RULES = [
+  { rule: 'atLeast', field: 'best_of', other: 'n' },
+  { rule: 'notAboveWith', field: 'best_of', max: 1, other: 'stream', value: true },
+  { rule: 'onlyWith', field: 'stream_options', other: 'stream', value: true },
+] as const;
 
 /** Plain-words descriptions of the fields whose schema is a union. */
-export const UNION_DESCRIPTIONS: Record<string, string> = {
-  prompt: 'must be a string, an array of strings, an array of token ids, or an array of token-id arrays',
-  stop: `must be a string or an array of 1 to ${MAX_STOP_SEQUENCES} strings`,
-};
+export function unionDescription(field: string, limits: RequestLimits = {}): string {
+  if (field === 'prompt') return 'must be a string, an array of strings, an array of token ids, or an array of token-id arrays';
+  if (field === 'stop') {
+    const max = limits.stop === undefined ? MAX_STOP_SEQUENCES : limits.stop;
+    return max === null ? 'must be a string or an array of strings' : `must be a string or an array of 1 to ${max} strings`;
+  }
+  return 'is invalid';
+}

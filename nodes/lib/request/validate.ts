@@ -1,5 +1,5 @@
-import Ajv, { type ErrorObject } from 'ajv';
-import { REQUEST_SCHEMA, UNION_DESCRIPTIONS, MAX_STOP_SEQUENCES } from './schema';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { CROSS_FIELD_RULES, MAX_STOP_SEQUENCES, requestSchema, unionDescription, type RequestLimits } from './schema';
 
 /** One offending field and why, e.g. `{ field: 'temperature', reason: 'must be <= 2 (got 3)' }`. */
 export interface FieldProblem {
@@ -8,7 +8,15 @@ export interface FieldProblem {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const checkSchema = ajv.compile(REQUEST_SCHEMA);
+/** One compiled schema per set of limits: a handful of server kinds share a few. */
+const compiled = new Map<string, ValidateFunction>();
+
+function checkerFor(limits: RequestLimits): ValidateFunction {
+  const key = JSON.stringify(limits);
+  let check = compiled.get(key);
+  if (!check) compiled.set(key, (check = ajv.compile(requestSchema(limits))));
+  return check;
+}
 
 function topField(error: ErrorObject): string {
   if (error.keyword === 'required') return String(error.params.missingProperty);
@@ -40,20 +48,20 @@ function valueAt(request: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
-function unionReason(field: string, value: unknown): string {
+function unionReason(field: string, value: unknown, limits: RequestLimits): string {
   if (field === 'stop' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-    return value.length === 0 ? 'must hold at least one sequence' : `allows at most ${MAX_STOP_SEQUENCES} sequences`;
+    return value.length === 0 ? 'must hold at least one sequence' : `allows at most ${limits.stop ?? MAX_STOP_SEQUENCES} sequences`;
   }
-  return UNION_DESCRIPTIONS[field] ?? 'is invalid';
+  return unionDescription(field, limits);
 }
 
-function describe(error: ErrorObject, request: Record<string, unknown>): string {
+function describe(error: ErrorObject, request: Record<string, unknown>, limits: RequestLimits): string {
   if (error.keyword === 'required') return 'is required';
   if (error.keyword === 'propertyNames') return `keys must be token ids (got "${shortText(String(error.params.propertyName))}")`;
   const field = topField(error);
   const value = valueAt(request, error.instancePath);
   const got = ` (got ${shortValue(value)})`;
-  if (error.keyword === 'oneOf') return unionReason(field, value) + got;
+  if (error.keyword === 'oneOf') return unionReason(field, value, limits) + got;
   if (error.keyword === 'minLength' && error.params.limit === 1) return 'must not be empty';
   const inner = error.instancePath.split('/').slice(2).join('/');
   const where = inner ? `[${inner}] ` : '';
@@ -64,18 +72,19 @@ function shortText(text: string): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
-/** The seed's prose rules that a JSON schema cannot say. */
+/** The seed's prose rules that a JSON schema cannot say (schema.ts, CROSS_FIELD_RULES). */
 function crossFieldProblems(request: Record<string, unknown>): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  const { best_of: bestOf, n, stream, stream_options: streamOptions } = request;
-  if (typeof bestOf === 'number' && typeof n === 'number' && bestOf < n) {
-    problems.push({ field: 'best_of', reason: `must be at least n (best_of ${bestOf} < n ${n})` });
-  }
-  if (typeof bestOf === 'number' && bestOf > 1 && stream === true) {
-    problems.push({ field: 'best_of', reason: 'above 1 cannot be streamed (stream is true)' });
-  }
-  if (streamOptions !== undefined && stream !== true) {
-    problems.push({ field: 'stream_options', reason: 'is only allowed with stream: true' });
+  for (const rule of CROSS_FIELD_RULES) {
+    const value = request[rule.field];
+    const other = request[rule.other];
+    if (rule.rule === 'atLeast' && typeof value === 'number' && typeof other === 'number' && value < other) {
+      problems.push({ field: rule.field, reason: `must be at least ${rule.other} (${rule.field} ${value} < ${rule.other} ${other})` });
+    } else if (rule.rule === 'notAboveWith' && typeof value === 'number' && value > rule.max && other === rule.value) {
+      problems.push({ field: rule.field, reason: `above ${rule.max} cannot be used with ${rule.other}: ${JSON.stringify(rule.value)}` });
+    } else if (rule.rule === 'onlyWith' && value !== undefined && other !== rule.value) {
+      problems.push({ field: rule.field, reason: `is only allowed with ${rule.other}: ${JSON.stringify(rule.value)}` });
+    }
   }
   return problems;
 }
@@ -89,7 +98,8 @@ export const MAX_REASONS_PER_FIELD = 10;
  * error can name them all. Linear in the number of faults: a logit_bias of forty
  * thousand bad entries is described as fast as it is checked.
  */
-export function validateRequest(request: Record<string, unknown>): FieldProblem[] {
+export function validateRequest(request: Record<string, unknown>, limits: RequestLimits = {}): FieldProblem[] {
+  const checkSchema = checkerFor(limits);
   const byField = new Map<string, { reasons: Set<string>; more: number }>();
   const add = (field: string, reason: () => string) => {
     let entry = byField.get(field);
@@ -104,7 +114,7 @@ export function validateRequest(request: Record<string, unknown>): FieldProblem[
       if (error.schemaPath.includes('/oneOf/')) continue;
       // A key that is not a token id fails propertyNames and its inner pattern: one is enough.
       if (error.schemaPath.includes('/propertyNames/')) continue;
-      add(topField(error), () => describe(error, request));
+      add(topField(error), () => describe(error, request, limits));
     }
   }
   for (const problem of crossFieldProblems(request)) add(problem.field, () => problem.reason);

@@ -1,5 +1,5 @@
 import { CompletionError, httpError } from '../errors/errors';
-import type { CompletionResponse } from '../http/call-completion';
+import type { CompletionResponse } from '../http/attempt';
 
 export const RESULT_FORMATS = ['raw', 'text', 'choices'] as const;
 export type ResultFormat = (typeof RESULT_FORMATS)[number];

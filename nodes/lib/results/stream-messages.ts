@@ -1,4 +1,4 @@
-import type { CompletionResponse } from '../http/call-completion';
+import type { CompletionResponse } from '../http/attempt';
 import { choicesOf, envelopeOf, requireOk, textOf, withResponse, type Choice, type Message, type MessageSource, type ResultFormat } from './result-messages';
 
 /**

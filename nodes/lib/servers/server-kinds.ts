@@ -1,7 +1,5 @@
 import type { FieldProblem } from '../request/validate';
-
-export const SERVER_KINDS = ['openai', 'azure', 'azure-v1', 'vllm', 'llamacpp', 'ollama', 'lmstudio', 'localai', 'other'] as const;
-export type ServerKindId = (typeof SERVER_KINDS)[number];
+import { profileOf, type Condition, type ServerKindId, type ServerProfile, type ServerRule } from './profiles';
 
 export interface Credentials {
   apiKey?: string;
@@ -10,22 +8,24 @@ export interface Credentials {
 }
 
 /**
- * What differs between the servers users run: where the endpoint is, how the key is
- * sent, which parameters the server would reject or silently ignore, and how its
- * streams end. Everything else about them is the OpenAI protocol.
+ * A server kind at work: where its endpoints are, how the key is sent, and which
+ * parameters it cannot honour, all read from its profile (profiles.ts).
  */
 export interface ServerKind {
   id: ServerKindId;
   label: string;
+  profile: ServerProfile;
   /** Base URLs without a path get `/v1`, except Azure's resource endpoints. */
   addsV1: boolean;
   /** The path and query of the completions endpoint, after the base URL. */
   completionsPath(model: unknown, apiVersion: string): string;
   modelsPath(apiVersion: string): string;
   authHeaders(credentials: Credentials): Record<string, string>;
-  /** Parameters this server cannot honour, checked before anything is sent. */
+  /** What the server would refuse or silently ignore, each with its true reason, checked before anything is sent. */
   gaps(request: Record<string, unknown>): FieldProblem[];
-  /** Servers that close a finished stream without `data: [DONE]`. */
+  /** Gives a valid request the form this server reads (in place). */
+  adapt(request: Record<string, unknown>): void;
+  /** Older builds close a finished stream without `data: [DONE]`. */
   streamMayEndWithoutDone: boolean;
 }
 
@@ -37,73 +37,67 @@ const openaiHeaders = (credentials: Credentials): Record<string, string> => {
   if (credentials.project) headers['OpenAI-Project'] = credentials.project;
   return headers;
 };
+const AUTH = { bearer, openai: openaiHeaders, 'api-key': azureKey };
 
-const present = (value: unknown) => value !== undefined && value !== null;
-const refuse = (field: string, server: string, why: string): FieldProblem => ({ field, reason: `is not supported by ${server}: ${why}` });
+const isTokenArray = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number');
 
-function plain(id: ServerKindId, label: string, extra: Partial<ServerKind> = {}): ServerKind {
+/** Whether a rule's condition holds for a value (the editor reads the same conditions). */
+export function conditionHolds(condition: Condition, value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if ('is' in condition) return value === condition.is;
+  if ('above' in condition) return typeof value === 'number' && value > condition.above;
+  if ('present' in condition) return value !== '';
+  if ('notString' in condition) return typeof value !== 'string';
+  if ('nonEmpty' in condition) return typeof value === 'object' && Object.keys(value as object).length > 0;
+  if ('tokens' in condition) return isTokenArray(value) || (Array.isArray(value) && value.length > 0 && value.every(isTokenArray));
+  if ('notOneString' in condition) return typeof value !== 'string' && !(Array.isArray(value) && value.length === 1 && typeof value[0] === 'string');
+  return condition.oneOf.includes(value);
+}
+
+function applies(rule: ServerRule, request: Record<string, unknown>): boolean {
+  if (!conditionHolds(rule.when, request[rule.param])) return false;
+  return Object.entries(rule.with ?? {}).every(([param, value]) => request[param] === value);
+}
+
+function kindOf(profile: ServerProfile): ServerKind {
+  const rules = [...profile.refuses, ...profile.ignores];
+  const azure = profile.id === 'azure';
   return {
-    id,
-    label,
-    addsV1: true,
-    completionsPath: () => '/completions',
-    modelsPath: () => '/models',
-    authHeaders: bearer,
-    gaps: () => [],
-    streamMayEndWithoutDone: false,
-    ...extra,
+    id: profile.id,
+    label: profile.label,
+    profile,
+    addsV1: !profile.resourceEndpoint,
+    completionsPath: azure
+      ? (model, apiVersion) => `/openai/deployments/${encodeURIComponent(String(model ?? ''))}/completions?api-version=${encodeURIComponent(apiVersion)}`
+      : profile.id === 'azure-v1' ? () => '/openai/v1/completions' : () => '/completions',
+    modelsPath: azure
+      ? (apiVersion) => `/openai/models?api-version=${encodeURIComponent(apiVersion)}`
+      : profile.id === 'azure-v1' ? () => '/openai/v1/models' : () => '/models',
+    authHeaders: AUTH[profile.auth],
+    gaps: (request) => rules.filter((rule) => applies(rule, request)).map((rule) => ({ field: rule.param, reason: `${profile.label} ${rule.why}` })),
+    adapt: ADAPTERS[profile.id] ?? (() => {}),
+    streamMayEndWithoutDone: profile.streamEnd === 'done-or-finished',
   };
 }
 
-const KINDS: Record<ServerKindId, ServerKind> = {
-  openai: plain('openai', 'OpenAI', { authHeaders: openaiHeaders }),
-  other: plain('other', 'OpenAI-compatible', { authHeaders: openaiHeaders }),
-  azure: plain('azure', 'Azure OpenAI', {
-    addsV1: false,
-    completionsPath: (model, apiVersion) =>
-      `/openai/deployments/${encodeURIComponent(String(model ?? ''))}/completions?api-version=${encodeURIComponent(apiVersion)}`,
-    modelsPath: (apiVersion) => `/openai/models?api-version=${encodeURIComponent(apiVersion)}`,
-    authHeaders: azureKey,
-    // The deployment is a path segment: "." or ".." would take the request elsewhere on the host.
-    gaps: (r) => (r.model === '.' || r.model === '..' ? [{ field: 'model', reason: `"${r.model}" cannot name an Azure deployment` }] : []),
-  }),
-  'azure-v1': plain('azure-v1', 'Azure OpenAI (v1)', {
-    addsV1: false,
-    completionsPath: () => '/openai/v1/completions',
-    modelsPath: () => '/openai/v1/models',
-    authHeaders: azureKey,
-  }),
-  vllm: plain('vllm', 'vLLM', {
-    gaps: (r) => [
-      ...(typeof r.best_of === 'number' && r.best_of > 1 ? [refuse('best_of', 'vLLM', 'it generates no extra candidates')] : []),
-      ...(present(r.suffix) ? [refuse('suffix', 'vLLM', 'it has no insert mode')] : []),
-    ],
-  }),
-  llamacpp: plain('llamacpp', 'llama.cpp server', {
-    // llama.cpp's OpenAI layer throws "Unsupported param" (an HTTP 500) for `echo: true`
-    // and for `best_of` or `suffix` present at all, whatever their value.
-    gaps: (r) => [
-      ...(r.echo === true ? [refuse('echo', 'llama.cpp server', 'it rejects echo')] : []),
-      ...['best_of', 'suffix'].filter((k) => k in r).map((k) => refuse(k, 'llama.cpp server', 'it rejects this key')),
-    ],
-    streamMayEndWithoutDone: true,
-  }),
-  ollama: plain('ollama', 'Ollama', {
-    gaps: (r) => {
-      const problems: FieldProblem[] = [];
-      if (present(r.prompt) && typeof r.prompt !== 'string') problems.push(refuse('prompt', 'Ollama', 'it takes a single string prompt'));
-      if (typeof r.n === 'number' && r.n > 1) problems.push(refuse('n', 'Ollama', 'it returns one choice and would ignore n'));
-      if (r.echo === true) problems.push(refuse('echo', 'Ollama', 'it would ignore echo'));
-      if (r.logit_bias && typeof r.logit_bias === 'object' && Object.keys(r.logit_bias).length > 0) {
-        problems.push(refuse('logit_bias', 'Ollama', 'it would ignore logit_bias'));
-      }
-      return problems;
-    },
-  }),
-  lmstudio: plain('lmstudio', 'LM Studio'),
-  localai: plain('localai', 'LocalAI'),
+/** Requests in the form a server reads, where it differs from OpenAI's. */
+const ADAPTERS: Partial<Record<ServerKindId, (request: Record<string, unknown>) => void>> = {
+  // LocalAI takes logprobs as a switch and the count from top_logprobs
+  // (core/http/endpoints/openai/inference.go:78-93, v4.9.0).
+  localai: (request) => {
+    if (typeof request.logprobs === 'number' && request.logprobs > 0 && request.top_logprobs === undefined) request.top_logprobs = request.logprobs;
+  },
+  // TGI decodes stop only as a list (router/src/lib.rs:491-543, v3.3.7).
+  tgi: (request) => {
+    if (typeof request.stop === 'string') request.stop = [request.stop];
+  },
 };
 
+const KINDS = new Map<ServerProfile, ServerKind>();
+
 export function serverKind(id: unknown): ServerKind {
-  return (SERVER_KINDS as readonly unknown[]).includes(id) ? KINDS[id as ServerKindId] : KINDS.openai;
+  const profile = profileOf(id);
+  let kind = KINDS.get(profile);
+  if (!kind) KINDS.set(profile, (kind = kindOf(profile)));
+  return kind;
 }

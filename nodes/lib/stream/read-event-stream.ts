@@ -3,7 +3,6 @@ import { StreamAssembler } from './assemble-stream';
 import { CompletionError, httpError } from '../errors/errors';
 import { LogprobsConverter } from './logprobs';
 import { consumeBody, type BodyLimits } from '../http/read-body';
-import { connectionFaultReason, isConnectionFault } from '../http/retry-policy';
 import { scrubbedPreview, scrubValue, StreamTextScrubber } from '../errors/scrub';
 import { SseDecoder } from './sse';
 
@@ -22,17 +21,6 @@ export interface ReadStream {
   events: number;
   /** Text of each choice held back from the events while it could have been the start of a secret. */
   tails: Map<number, string>;
-}
-
-/**
- * A stream that failed, with what the caller needs to decide on a retry: how many
- * events had already gone out, and whether the failure was the connection's (worth
- * another try) rather than the server's word.
- */
-export class StreamFailure extends Error {
-  constructor(readonly error: CompletionError, readonly events: number, readonly retryable: boolean, readonly reason: string) {
-    super(error.message);
-  }
 }
 
 /**
@@ -71,12 +59,10 @@ export async function readEventStream(body: Readable, options: EventStreamOption
     await consumeBody(body, options.limits, options.signal, onChunk);
   } catch (error) {
     const failure = error as CompletionError;
-    const reason = connectionFaultReason(failure);
-    if (events === 0) throw new StreamFailure(failure, 0, isConnectionFault(failure), reason);
-    const broken = failure.code === 'NETWORK_ERROR'
-      ? new CompletionError('STREAM_ERROR', `stream broke off after ${events} events: ${failure.message}`, { status })
-      : failure;
-    throw new StreamFailure(broken, events, false, reason);
+    if (events > 0 && failure.code === 'NETWORK_ERROR') {
+      throw new CompletionError('STREAM_ERROR', `stream broke off after ${events} events: ${failure.message}`, { status, phase: 'body' });
+    }
+    throw failure;
   }
   // Older llama.cpp builds close a finished stream without [DONE]. A clean end counts
   // as whole only when every choice said how it finished: a stream cut between events
@@ -84,8 +70,7 @@ export async function readEventStream(body: Readable, options: EventStreamOption
   if (!finished && options.mayEndWithoutDone && !decoder.hasPartialEvent && assembler.allFinished()) finished = true;
   if (!finished) {
     const where = decoder.hasPartialEvent ? 'in the middle of an event' : 'without [DONE]';
-    const ended = new CompletionError('STREAM_ERROR', events === 0 ? `stream ended ${where}` : `stream ended ${where} after ${events} events`, { status });
-    throw new StreamFailure(ended, events, events === 0, 'stream ended early');
+    throw new CompletionError('STREAM_ERROR', events === 0 ? `stream ended ${where}` : `stream ended ${where} after ${events} events`, { status, phase: 'body' });
   }
   const tails = text.flush();
   for (const [index, rest] of tails) assembler.appendText(index, rest);

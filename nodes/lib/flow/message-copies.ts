@@ -1,0 +1,56 @@
+import type { NodeMessage, NodeMessageInFlow } from 'node-red';
+import { CompletionError } from '../errors/errors';
+import type { Message, MessageSource } from '../results/result-messages';
+
+type Clone = (msg: NodeMessage) => NodeMessage;
+
+/**
+ * Copies of the input message for the results, which must share nothing with the
+ * passthrough. One that cannot be copied (nested too deep, a getter that throws) fails
+ * here, before anything is sent, not after the server has done the work.
+ */
+export function messageSource(msg: NodeMessageInFlow, clone: Clone, sequenceId: string): MessageSource {
+  let template: Message;
+  try {
+    const { payload: _payload, ...rest } = msg;
+    template = clone(rest as NodeMessage) as Message;
+  } catch (error) {
+    const reason = `cannot be copied: ${error instanceof Error ? error.message : String(error)}`;
+    throw new CompletionError('INVALID_REQUEST', `the message ${reason}`, { fields: [{ field: 'msg', reason }] });
+  }
+  let unused = true;
+  return {
+    sequenceId,
+    copy: () => {
+      if (unused) {
+        unused = false;
+        return template;
+      }
+      return clone(template as NodeMessage) as Message;
+    },
+  };
+}
+
+/**
+ * The properties of a message that Node-RED can copy; each one that cannot is replaced
+ * by a note saying why. For a Catch node, when Node-RED itself fails to copy the message.
+ */
+export function copyableMessage(msg: NodeMessageInFlow, clone: Clone): NodeMessage {
+  const copy: Record<string, unknown> = {};
+  let keys: string[];
+  try {
+    keys = Object.keys(msg);
+  } catch {
+    return { _msgid: '' } as NodeMessage;
+  }
+  for (const key of keys) {
+    try {
+      const value = (msg as Record<string, unknown>)[key];
+      clone({ value } as NodeMessage);
+      copy[key] = value;
+    } catch (error) {
+      copy[key] = `[not copied: ${error instanceof Error ? error.message : String(error)}]`;
+    }
+  }
+  return copy as NodeMessage;
+}

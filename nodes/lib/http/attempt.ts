@@ -1,0 +1,109 @@
+import { abortError, CompletionError } from '../errors/errors';
+import { scrubbedPreview, scrubValue } from '../errors/scrub';
+import { normalizeChoicesLogprobs } from '../stream/logprobs';
+import { readEventStream } from '../stream/read-event-stream';
+import type { ConnectionSettings } from '../connection/settings';
+import { readBody } from './read-body';
+import type { Outcome } from './retry-policy';
+import type { ResponseHeaders, Transport } from './transport';
+
+/** What one completion call came back with, after any retries. */
+export interface CompletionResponse {
+  status: number;
+  headers: ResponseHeaders;
+  /** The parsed JSON body (the assembled one for a stream); the text when a non-2xx body is not JSON. */
+  body: unknown;
+  /** Events delivered through `onEvent`; 0 when the answer was not streamed. */
+  events: number;
+  /** Streamed text held back from the events (read-event-stream.ts), per choice index. */
+  tails?: Map<number, string>;
+  attempts: number;
+}
+
+/** One streamed event, parsed, as soon as it arrived. */
+export type OnEvent = (chunk: Record<string, unknown>, index: number, status: number) => void;
+
+export interface AttemptRequest {
+  path: string;
+  body: string;
+  stream: boolean;
+}
+
+type Settings = Pick<ConnectionSettings, 'kind' | 'apiKey' | 'basicAuth' | 'responseTimeoutMs' | 'idleTimeoutMs' | 'maxResponseBytes'>;
+
+/**
+ * One try of a completion request: sends it, reads the answer (parsed, scrubbed, its
+ * logprobs in the classic shape; a stream event by event), and says how it ended. It
+ * never decides about retries (retry-policy.ts does) and, short of a bug, never throws.
+ */
+export async function attempt(transport: Transport, settings: Settings, request: AttemptRequest, parent: AbortSignal, onEvent?: OnEvent): Promise<Outcome & { response?: CompletionResponse }> {
+  const controller = new AbortController();
+  const onParentAbort = () => controller.abort(parent.reason);
+  parent.addEventListener('abort', onParentAbort, { once: true });
+  if (parent.aborted) onParentAbort();
+  const responseTimer = setTimeout(
+    () => controller.abort(new CompletionError('TIMEOUT', `no answer within ${settings.responseTimeoutMs / 1000} s`, { phase: 'response' })),
+    settings.responseTimeoutMs,
+  );
+  const limits = { maxBytes: settings.maxResponseBytes, idleMs: settings.idleTimeoutMs };
+  const secrets = [settings.apiKey, settings.basicAuth?.password].filter((s): s is string => Boolean(s));
+  let headers: ResponseHeaders = {};
+  let events = 0;
+  const failure = (error: unknown) => ({ kind: 'failure' as const, error: asCompletionError(error, parent), headers, events });
+  try {
+    let opened;
+    try {
+      opened = await transport.open(request.path, request.body, request.stream, controller.signal);
+    } finally {
+      clearTimeout(responseTimer);
+    }
+    const { status } = opened;
+    headers = scrubValue(opened.headers, secrets);
+    const ok = status >= 200 && status < 300;
+    if (!ok || !request.stream || !isEventStream(headers)) {
+      const raw = await readBody(opened.body, limits, controller.signal);
+      // What a server sends may echo the key, also spelt with JSON escapes: it is looked
+      // for in the parsed values, not the raw bytes.
+      const body = scrubValue(parseBody(raw, ok, status, secrets), secrets);
+      if (ok) normalizeChoicesLogprobs(body);
+      return { kind: 'answer', status, headers, body, response: { status, headers, body, events: 0, attempts: 0 } };
+    }
+    const streamed = await readEventStream(opened.body, {
+      status, limits, signal: controller.signal, secrets,
+      mayEndWithoutDone: settings.kind.streamMayEndWithoutDone,
+      onEvent: (chunk, index, code) => {
+        events = index + 1;
+        onEvent?.(chunk, index, code);
+      },
+    });
+    const response = { status, headers, body: streamed.body, events: streamed.events, tails: streamed.tails, attempts: 0 };
+    return { kind: 'answer', status, headers, body: streamed.body, response };
+  } catch (error) {
+    return failure(error);
+  } finally {
+    clearTimeout(responseTimer);
+    parent.removeEventListener('abort', onParentAbort);
+  }
+}
+
+function asCompletionError(error: unknown, parent: AbortSignal): CompletionError {
+  if (parent.aborted) return abortError(parent);
+  if (error instanceof CompletionError) return error;
+  return new CompletionError('BAD_RESPONSE', error instanceof Error ? error.message : String(error));
+}
+
+function isEventStream(headers: ResponseHeaders): boolean {
+  const type = headers['content-type'];
+  return String(Array.isArray(type) ? type[0] : type ?? '').toLowerCase().includes('text/event-stream');
+}
+
+function parseBody(raw: Buffer, ok: boolean, status: number, secrets: readonly string[]): unknown {
+  const text = raw.toString('utf8');
+  if (text === '' && !ok) return '';
+  try {
+    return JSON.parse(text);
+  } catch {
+    if (!ok) return text;
+    throw new CompletionError('BAD_RESPONSE', `HTTP ${status} with a body that is not JSON: ${scrubbedPreview(text, secrets)}`, { status });
+  }
+}
