@@ -33,6 +33,7 @@ export = function register(RED: NodeAPI): void {
     const defaults = dialogDefaults(config);
     const format = (RESULT_FORMATS as readonly string[]).includes(config.resultFormat ?? '') ? (config.resultFormat as ResultFormat) : 'raw';
     const promptType = config.promptType || 'str';
+    const modelType = config.modelType || 'str';
     const status = new NodeStatus(node, (key, values) => RED._(key, values));
     const inFlight = new Set<AbortController>();
     const settling = new Set<Promise<void>>();
@@ -41,12 +42,13 @@ export = function register(RED: NodeAPI): void {
 
     const connectionNode = () => RED.nodes.getNode(config.api) as CompletionApiNode | null;
 
-    /** The dialog's prompt for this message: a typed input (msg, flow, env, JSON...) evaluated per message. */
-    const dialogPrompt = (msg: NodeMessageInFlow): Promise<unknown> => {
-      if (promptType === 'str') return Promise.resolve(config.prompt || undefined);
+    /** A typed input of the dialog for this message (msg, flow, env, JSON...); a plain string is used as it is. */
+    const typedField = (field: 'prompt' | 'model', type: string, msg: NodeMessageInFlow): Promise<unknown> => {
+      const value = config[field] ?? '';
+      if (type === 'str') return Promise.resolve(value || undefined);
       return new Promise((resolve, reject) => {
-        RED.util.evaluateNodeProperty(config.prompt ?? '', promptType, node, msg, (err: Error | null, value: unknown) =>
-          err ? reject(new CompletionError('INVALID_REQUEST', `prompt: ${err.message}`, { fields: [{ field: 'prompt', reason: err.message }] })) : resolve(value),
+        RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, result: unknown) =>
+          err ? reject(new CompletionError('INVALID_REQUEST', `${field}: ${err.message}`, { fields: [{ field, reason: err.message }] })) : resolve(result),
         );
       });
     };
@@ -57,7 +59,8 @@ export = function register(RED: NodeAPI): void {
       if (!api.connection) throw new CompletionError('NO_CONNECTION', RED._('create-completion.errors.badConnection', { reason: api.connectionError ?? '' }));
       const connection = api.connection;
 
-      const built = buildRequest(defaults, await dialogPrompt(msg), msg.payload, connection.settings.kind);
+      const dialog = { prompt: await typedField('prompt', promptType, msg), model: modelType === 'str' ? undefined : await typedField('model', modelType, msg) };
+      const built = buildRequest(defaults, dialog, msg.payload, connection.settings.kind);
       if (!built.ok) {
         status.invalid(built.problems.map((p) => p.field));
         throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(built.problems)}`, { fields: built.problems });

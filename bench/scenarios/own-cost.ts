@@ -64,7 +64,7 @@ export async function ownCost(demoUrl: string, iterations: number): Promise<OwnC
   const kind = serverKind('openai');
   const core = (i: number): unknown => {
     const msg = inputMsg(i);
-    const built = buildRequest(defaults, undefined, msg.payload, kind);
+    const built = buildRequest(defaults, {}, msg.payload, kind);
     if (!built.ok) throw new Error(`bench request invalid: ${JSON.stringify(built.problems)}`);
     const body = scrubValue(JSON.parse(bodyText) as unknown, secrets);
     normalizeChoicesLogprobs(body);
@@ -82,7 +82,7 @@ export async function ownCost(demoUrl: string, iterations: number): Promise<OwnC
   const parsedBody: unknown = JSON.parse(bodyText);
   const response: CompletionResponse = { status, headers, body: parsedBody, events: 0, attempts: 1 };
   const breakdownUs: Record<string, number> = {
-    'buildRequest (merge, validate, gaps, JSON)': timeLoop(part, (i) => buildRequest(defaults, undefined, inputMsg(i).payload, kind)),
+    'buildRequest (merge, validate, gaps, JSON)': timeLoop(part, (i) => buildRequest(defaults, {}, inputMsg(i).payload, kind)),
     '  of which validateRequest': timeLoop(part, () => validateRequest(merged)),
     'JSON.parse(body)': timeLoop(part, () => JSON.parse(bodyText)),
     'scrubValue(parsed body): the key looked for in every string': timeLoop(part, () => scrubValue(parsedBody, secrets)),

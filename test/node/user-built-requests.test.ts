@@ -121,6 +121,27 @@ describe('requests built by function, change, template and inject nodes', functi
     assertSent(out, { prompt: 'Tell me about owls', max_tokens: 3, stop: ['.'] });
   });
 
+  it('the model can come from the message, flow context or environment, as a typed input', async () => {
+    // The server answers whatever the model; what matters is the name it was asked for.
+    const f = await load([fn('msg.chosen = "model-from-msg"; return msg;')], { model: 'chosen', modelType: 'msg' });
+    await f.run({ payload: 'x' }, { node: 'build' });
+    assert.equal(sentBody()[0].model, 'model-from-msg');
+    server.reset();
+    process.env.CC_TEST_MODEL = 'model-from-env';
+    await flow!.unload();
+    const g = await load([fn('return msg;')], { model: 'CC_TEST_MODEL', modelType: 'env' });
+    await g.run({ payload: 'x' }, { node: 'build' });
+    assert.equal(sentBody()[0].model, 'model-from-env');
+    delete process.env.CC_TEST_MODEL;
+  });
+
+  it('a model read from the message that is missing fails as an invalid request naming model', async () => {
+    const f = await load([fn('return msg;')], { model: 'chosen', modelType: 'msg' });
+    const out = await f.run({ payload: 'x' }, { node: 'build' });
+    assert.equal(out.errors[0].error.code, 'INVALID_REQUEST');
+    assert.deepEqual(out.errors[0].error.cause.fields.map((p: { field: string }) => p.field), ['model']);
+  });
+
   it("an inject node's JSON payload is sent as written", async () => {
     const f = await load([{
       id: 'build', type: 'inject', name: 'go', props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],

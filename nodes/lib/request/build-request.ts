@@ -65,18 +65,25 @@ function mergeRequest(defaults: RequestParams, payload: unknown): MergedRequest 
   return { request, problems };
 }
 
+/** The dialog's typed inputs, evaluated for one message: its prompt, and a model read from msg, flow, global or env. */
+export interface DialogValues {
+  prompt?: unknown;
+  model?: unknown;
+}
+
 export type BuiltRequest =
   | { ok: true; request: RequestParams; body: string }
   | { ok: false; problems: FieldProblem[] };
 
 /**
  * Everything between a message and the bytes sent: the dialog's defaults, the
- * dialog's prompt, `msg.payload` over both, then every check (schema, the seed's
+ * dialog's typed inputs (prompt, model), `msg.payload` over both, then every check (schema, the seed's
  * rules, the server kind's gaps, JSON-ability). Problems come back all at once.
  */
-export function buildRequest(defaults: DialogDefaults, prompt: unknown, payload: unknown, kind: ServerKind): BuiltRequest {
+export function buildRequest(defaults: DialogDefaults, dialog: DialogValues, payload: unknown, kind: ServerKind): BuiltRequest {
   const params: RequestParams = { ...defaults.params };
-  if (prompt !== undefined && prompt !== '') params.prompt = prompt;
+  if (dialog.prompt !== undefined && dialog.prompt !== '') params.prompt = dialog.prompt;
+  if (dialog.model !== undefined && dialog.model !== '') params.model = typeof dialog.model === 'string' ? dialog.model.trim() : dialog.model;
   const { request, problems } = mergeRequest(params, payload);
   problems.unshift(...defaults.problems);
   problems.push(...validateRequest(request, kind.profile.limits), ...kind.gaps(request));

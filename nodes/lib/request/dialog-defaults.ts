@@ -5,6 +5,8 @@ import { BOOLEAN_PARAMS, NUMBER_PARAMS, STRING_PARAMS } from './schema';
 /** The fields of a create-completion node as the editor stores them. */
 export interface DialogFields {
   model?: string;
+  /** Anything but `str` (or nothing): the model is read per message, not a default. */
+  modelType?: string;
   best_of?: string;
   frequency_penalty?: string;
   logprobs?: string;
@@ -89,6 +91,7 @@ export function dialogDefaults(fields: DialogFields): DialogDefaults {
   }
 
   for (const name of STRING_PARAMS) {
+    if (name === 'model' && fields.modelType && fields.modelType !== 'str') continue;
     const value = fields[name];
     if (!isBlank(value)) params[name] = name === 'model' ? String(value).trim() : String(value);
   }

@@ -5,7 +5,7 @@ import { dialogDefaults } from '../../../nodes/lib/request/dialog-defaults';
 import { serverKind } from '../../../nodes/lib/servers/server-kinds';
 
 /** The request a message builds over a dialog that sets only the model (and maybe a prompt). */
-const build = (payload: unknown, prompt?: string) => buildRequest(dialogDefaults({ model: 'm' }), prompt, payload, serverKind('openai'));
+const build = (payload: unknown, prompt?: string) => buildRequest(dialogDefaults({ model: 'm' }), { prompt }, payload, serverKind('openai'));
 import { inOtherRealm } from '../../support/realms';
 
 describe('unit: a message request merged over the dialog', () => {
