@@ -77,7 +77,7 @@ describe('create-completion in a real Node-RED', function () {
     it('sends every seed parameter exactly as given, and forwards unknown ones', async () => {
       const f = await load();
       const payload = {
-        model: 'gpt-3.5-turbo-instruct',
+        model: 'demo-instruct',
         prompt: ['alpha', 'beta'],
         best_of: 3,
         echo: true,
@@ -170,14 +170,16 @@ describe('create-completion in a real Node-RED', function () {
       assert.deepEqual(several.results[0].payload, several.results[0].completion.choices.map((c: any) => c.text));
     });
 
-    it('text: a non-2xx answer fails the message with status and OpenAI error type and code', async () => {
+    it('text: a non-2xx answer fails the message with what it means, the status and OpenAI error type and code', async () => {
       const f = await load({ resultFormat: 'text', model: 'no-such-model' });
       const out = await f.run({ payload: 'x' });
       assert.equal(out.results.length, 0);
       assert.equal(out.pass.length, 0);
       assert.equal(out.errors.length, 1);
       const error = out.errors[0].error;
-      assert.equal(error.code, 'HTTP_ERROR');
+      assert.equal(error.code, 'MODEL_NOT_FOUND');
+      assert.match(error.message, /^MODEL_NOT_FOUND: model not found: /);
+      assert.match(error.cause.hint, /model name/);
       assert.equal(error.cause.status, 404);
       assert.equal(error.cause.code, 'model_not_found');
       assert.equal(error.cause.type, 'invalid_request_error');
