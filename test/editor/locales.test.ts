@@ -186,6 +186,12 @@ const RUNTIME_KEYS: Record<string, string> = {
   'status.requesting': 'requesting',
   'status.streaming': 'streaming: __count__ chunks',
   'status.streamingOne': 'streaming: 1 chunk',
+  'status.streamingRate': 'streaming: __count__ chunks · __rate__/s',
+  'status.cached': 'from the cache',
+  'status.budgetTokens': '__left__ tokens left',
+  'status.budgetCost': '__left__ left',
+  'status.truncated': 'cut at max_tokens',
+  'status.budgetReset': 'budget reset: __left__ left',
   'status.retrying': 'retry __attempt__: __reason__',
   'status.done': '__status__ · __tokens__ tokens',
   'status.doneNoUsage': '__status__',
@@ -726,7 +732,7 @@ describe('editor definitions', () => {
         plain(Object.fromEntries(Object.entries(def.defaults).filter(([k]) => k !== 'tls' && k !== 'proxy').map(([k, v]) => [k, v.value]))),
         {
           name: '', serverKind: 'openai', baseUrl: 'https://api.openai.com/v1', apiVersion: CONNECTION_FACTS.defaultApiVersion, headers: [],
-          ...Object.fromEntries(Object.entries(CONNECTION_FACTS.fields).map(([name, field]) => [name, String(field.default)])),
+          ...Object.fromEntries(Object.entries(CONNECTION_FACTS.fields).filter(([name]) => name in def.defaults).map(([name, field]) => [name, String((field as { default?: number }).default ?? '')])),
           timeout: '', retryTimeouts: false,
         },
       );

@@ -32,7 +32,7 @@ describe('each server kind against the local server in that server’s dialect',
     });
     return { f: flow, server };
   };
-  const posts = (server: CompletionServer) => server.requests.filter((r) => r.method === 'POST');
+  const posts = (server: CompletionServer) => server.requests.filter((r) => r.method === 'POST' && /completions/.test(r.pathname));
 
   describe('Azure OpenAI (deployments)', () => {
     it('posts to the deployment named by the model field, with api-version and the api-key header', async () => {
