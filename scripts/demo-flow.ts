@@ -2,7 +2,7 @@
  * The flow `npm start` deploys into a fresh user directory: every way to use
  * create-completion, on one tab, through the one connection the examples share.
  */
-import type { ServerKindId } from '../nodes/lib/servers/profiles';
+import { PROFILES, type ServerKindId } from '../nodes/lib/servers/profiles';
 import {
   CONNECTION_ID, catchNode, comment, completion, connectionNode, debug, inject, join, layOut, serverHelp, switchNode,
   type FlowNode,
@@ -28,6 +28,8 @@ export const CHAIN_HELP = [
 export function demoFlow(baseUrl: string, model: string, connectionName: string, kind: ServerKindId = 'other'): FlowNode[] {
   const c = (id: string, name: string, fields: Parameters<typeof completion>[2], wires: string[][]) => completion(id, name, { model, ...fields }, wires);
   const where = connectionName ? `${connectionName} at ${baseUrl}` : baseUrl;
+  // Servers that return one choice whatever n says (Ollama, TGI) get a request for one.
+  const twoChoices = ![...PROFILES[kind].ignores, ...PROFILES[kind].refuses].some((rule) => rule.param === 'n');
   return [
     { id: DEMO_TAB, type: 'tab', label: 'Create Completion demo', disabled: false, info: '' },
     connectionNode({ kind, baseUrl, name: connectionName }),
@@ -37,7 +39,7 @@ export function demoFlow(baseUrl: string, model: string, connectionName: string,
           `Each row sends one request through the connection *${connectionName || kind}* (${baseUrl}) with the model \`${model}\`.`,
           '',
           '- **prompt string**: a string payload is the prompt; the raw response is `{ body, status }`.',
-          '- **with parameters**: a payload object sets request parameters over the node\'s own fields; two choices as texts.',
+          `- **with parameters**: a payload object sets request parameters over the node's own fields${twoChoices ? '; two choices as texts' : ''}.`,
           '- **stream**: one message per event as it arrives, then the assembled response (`msg.complete`), which a join turns into the whole text.',
           '- **chain**: two nodes one after the other, through the passthrough.',
           '- **invalid parameters**: refused before sending, every bad field named, caught by a catch node.',
@@ -55,9 +57,9 @@ export function demoFlow(baseUrl: string, model: string, connectionName: string,
       { node: c('demo-basic', 'format: raw', { max_tokens: '16' }, [['demo-debug-basic'], []]), col: 1, row: 1 },
       { node: debug('demo-debug-basic', 'body and status'), col: 2, row: 1 },
 
-      { node: inject('demo-inject-params', 'with parameters', { prompt: 'Write a tagline for an ice cream shop.', n: 2, max_tokens: 12, temperature: 0.7 }, ['demo-text']), col: 0, row: 2 },
-      { node: c('demo-text', 'text, 2 choices', { resultFormat: 'text' }, [['demo-debug-text'], []]), col: 1, row: 2 },
-      { node: debug('demo-debug-text', 'two texts'), col: 2, row: 2 },
+      { node: inject('demo-inject-params', 'with parameters', { prompt: 'Write a tagline for an ice cream shop.', ...(twoChoices ? { n: 2 } : {}), max_tokens: 12, temperature: 0.7 }, ['demo-text']), col: 0, row: 2 },
+      { node: c('demo-text', twoChoices ? 'text, 2 choices' : 'format: text', { resultFormat: 'text' }, [['demo-debug-text'], []]), col: 1, row: 2 },
+      { node: debug('demo-debug-text', twoChoices ? 'two texts' : 'text'), col: 2, row: 2 },
 
       { node: inject('demo-inject-stream', 'stream', 'Tell me a short story about a robot.', ['demo-stream']), col: 0, row: 3 },
       { node: c('demo-stream', 'streaming text', { resultFormat: 'text', stream: 'true', include_usage: 'true', max_tokens: '24' }, [['demo-stream-final', 'demo-join'], []]), col: 1, row: 3 },

@@ -33,7 +33,7 @@ const FLOW_FILE = 'flows.json';
 /** The files of a user directory that hold its flows: what a reset removes, and nothing else. */
 const FLOW_FILES = [FLOW_FILE, 'flows_cred.json', '.flows.json.backup', '.flows_cred.json.backup'];
 
-const USAGE = `npm start [-- --reset]
+const USAGE = `npm start [-- --reset | --help]
 
 Starts Node-RED with ${MODULE} from this working tree. The first start deploys
 a demo flow; later starts keep your flows. Environment:
@@ -132,8 +132,8 @@ async function listModels(target: Extract<Target, { mode: 'server' }>): Promise<
     const list = Array.isArray(body.data) ? body.data : Array.isArray(body.models) ? body.models : [];
     return { models: list.map((m) => m?.id).filter((id): id is string => typeof id === 'string') };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return { error: cause ?? (error as Error).message };
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { error: cause?.code ?? cause?.message ?? (error as Error).message };
   }
 }
 

@@ -19,6 +19,11 @@ import { startCompletionServer, type CompletionServer } from '../../demo-server/
 import { editorPort, guessKind, resolveTarget, StartError } from '../../scripts/demo-target';
 import { CONNECTION_ID, DEMO_SERVER_PORT } from '../../scripts/flow-nodes';
 import { EXAMPLE_CONNECTION } from '../../scripts/example-flows';
+import { demoFlow } from '../../scripts/demo-flow';
+import { buildRequest } from '../../nodes/lib/request/build-request';
+import { dialogDefaults } from '../../nodes/lib/request/dialog-defaults';
+import { SERVER_KIND_IDS } from '../../nodes/lib/servers/profiles';
+import { serverKind } from '../../nodes/lib/servers/server-kinds';
 
 type FlowNode = Record<string, any>;
 
@@ -441,6 +446,25 @@ describe('npm start: what it talks to, from the environment', () => {
     fails({ COMPLETION_BASE_URL: 'https://mine.openai.azure.com', COMPLETION_SERVER_KIND: 'azure' }, /needs COMPLETION_MODEL/);
     fails({ DEMO_SERVER_PORT: 'eighty' }, /DEMO_SERVER_PORT=eighty is not a port number/);
     assert.throws(() => editorPort({ PORT: '99999' }), /PORT=99999 is not a port number/);
+  });
+
+  it('deploys a demo flow whose requests each server kind honours (all but the one meant to be invalid)', () => {
+    for (const kind of SERVER_KIND_IDS) {
+      const flow = demoFlow('http://127.0.0.1:9/v1', 'some-model', '', kind);
+      const byId = new Map(flow.map((n) => [n.id, n]));
+      for (const inject of flow.filter((n) => n.type === 'inject')) {
+        const payload = inject.payloadType === 'json' ? JSON.parse(String(inject.payload)) : inject.payloadType === 'str' ? inject.payload : Date.now();
+        // The nodes the inject's message reaches: the one it is wired to, then down a chain through the passthrough.
+        const queue = (inject.wires as string[][]).flat();
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+          const node = byId.get(id);
+          if (node?.type !== 'create-completion') continue;
+          const built = buildRequest(dialogDefaults(node as FlowNode), { prompt: (node.prompt as string) || undefined }, payload, serverKind(kind));
+          assert.equal(built.ok, inject.name !== 'invalid parameters', `${kind}: ${inject.name} → ${node.name}: ${JSON.stringify(!built.ok && built.problems)}`);
+          queue.push(...((node.wires as string[][])[1] ?? []));
+        }
+      }
+    }
   });
 
   it('says when COMPLETION_* settings are ignored without COMPLETION_BASE_URL', () => {
