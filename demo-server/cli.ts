@@ -1,6 +1,7 @@
 // Runs the local OpenAI-compatible demo completion server (a deterministic stand-in, not a
 // model) until SIGINT/SIGTERM.
-//   PORT            port to listen on (default 8089), on 127.0.0.1
+//   DEMO_SERVER_PORT, or PORT   port to listen on, on 127.0.0.1 (default 8089: the demo
+//                   address npm start, the demo flow and every example use)
 //   TOKEN_DELAY_MS  delay between streamed events (default 0)
 //   REQUIRE_API_KEY when set, requests must carry this key (Authorization: Bearer ... or api-key)
 //   DIALECT         which server to pass for (default openai): one of DIALECTS in dialects.ts
@@ -18,7 +19,7 @@ function numberFromEnv(name: string, fallback: number): number {
 }
 
 export async function main(): Promise<void> {
-  const port = numberFromEnv('PORT', 8089);
+  const port = numberFromEnv('DEMO_SERVER_PORT', numberFromEnv('PORT', 8089));
   const tokenDelayMs = numberFromEnv('TOKEN_DELAY_MS', 0);
   const requireApiKey = process.env.REQUIRE_API_KEY || undefined;
   const dialect = process.env.DIALECT || 'openai';
