@@ -86,6 +86,8 @@ export interface ServerProfile {
   contextLength: 'models-meta-n_ctx' | 'models-max_model_len' | 'tgi-info' | 'models-context_length' | 'known-models' | null;
   /** The server's own word for a field left blank. */
   blankMeans: string;
+  /** The server answers a request without a model (it serves the model it has loaded). */
+  modelOptional?: boolean;
   /** What the server generates when max_tokens is blank, where that is a number. */
   defaultMaxTokens?: number;
   /** Fields whose blank is not what a user expects: a warning in the dialog. */
@@ -153,6 +155,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: { path: '/tokenize', fromOrigin: true, shape: 'llamacpp' },
     contextLength: 'models-meta-n_ctx',
     blankMeans: 'the server\'s defaults, set when it was started (temperature 0.8, top_p 0.95, top_k 40; max_tokens: until the end of text or the context)',
+    modelOptional: true, // rec 03: no model, answered with the loaded one
     blankWarnings: [],
     notes: [
       'n is limited by the server\'s slots (-np); more is a 400 from the server (rec 12)',
@@ -242,6 +245,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: { path: '/tokenize', fromOrigin: true, shape: 'vllm' },
     contextLength: 'models-max_model_len',
     blankMeans: 'the model\'s generation_config.json, then OpenAI\'s defaults; max_tokens blank means 16',
+    modelOptional: true, // vllm-project/vllm@002032ee protocol.py: model: str | None
     defaultMaxTokens: 16, // vllm-project/vllm@002032ee protocol.py normalize_null_max_tokens
     blankWarnings: [
       { param: 'max_tokens', why: 'vLLM generates 16 tokens when max_tokens is blank', source: `${VLLM}@002032ee vllm/entrypoints/openai/completion/protocol.py (normalize_null_max_tokens)` },
@@ -321,6 +325,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: { path: '/tokenize', fromOrigin: false, shape: 'localai' },
     contextLength: null,
     blankMeans: 'the model\'s YAML configuration in LocalAI',
+    modelOptional: true, // mudler/LocalAI v4.9.0 core/http/routes/openai.go:124-125: the first model that can complete
     blankWarnings: [],
     notes: [
       'finish_reason is always "stop" on this endpoint, so an answer cut at max_tokens cannot be told apart (completion.go:270-273)',
@@ -362,6 +367,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: null,
     contextLength: 'models-max_model_len',
     blankMeans: 'the model\'s generation config; max_tokens blank means 16',
+    modelOptional: true, // sgl-project/sglang@004c82e0 protocol.py
     defaultMaxTokens: 16, // sgl-project/sglang@004c82e0 protocol.py
     blankWarnings: [
       { param: 'max_tokens', why: 'SGLang generates 16 tokens when max_tokens is blank', source: `${SGLANG} python/sglang/srt/entrypoints/openai/protocol.py (CompletionRequest)` },
@@ -401,6 +407,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: { path: '/tokenize', fromOrigin: true, shape: 'tgi' },
     contextLength: 'tgi-info',
     blankMeans: 'TGI\'s defaults',
+    modelOptional: true, // huggingface/text-generation-inference v3.3.7 router/src/lib.rs: the model field is not used
     blankWarnings: [],
     notes: [
       'stop must be a list on TGI: the node sends a single stop string as a list of one',
