@@ -59,10 +59,11 @@ export function tokenId(piece: string): number {
   const i = VOCABULARY.indexOf(piece);
   if (i >= 0) return VOCAB_BASE + i;
   const id = HASHED_BASE + (fnv1a(piece) % (VOCAB_SIZE - HASHED_BASE));
-  if (!remembered.has(id)) {
-    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-    remembered.set(id, piece);
-  }
+  // Two pieces may share a hash: the one seen last wins, so a text detokenizes to itself
+  // right after it was tokenized, whatever the process saw before.
+  remembered.delete(id);
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(id, piece);
   return id;
 }
 
