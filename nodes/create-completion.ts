@@ -65,7 +65,8 @@ export = function register(RED: NodeAPI): void {
       const emit = (message: Message) => {
         if (!closed) send([message as NodeMessage, null]);
       };
-      const streamed = new StreamMessages(format, source, expectedChoices(built.request));
+      const choices = expectedChoices(built.request);
+      const streamed = new StreamMessages(format, source, choices);
       const controller = new AbortController();
       inFlight.add(controller);
       let queuedHere = false;
@@ -90,7 +91,7 @@ export = function register(RED: NodeAPI): void {
             if (index % STREAM_STATUS_EVERY === 0) status.streaming(index + 1);
           },
         });
-        const results = response.events > 0 ? streamed.final(response) : resultMessages(format, response, source);
+        const results = response.events > 0 ? streamed.final(response) : resultMessages(format, response, source, choices);
         for (const message of annotate(results, response.accounting, format)) emit(message);
         if (!closed) send([null, msg]);
         if (response.status >= 200 && response.status < 300) {

@@ -276,8 +276,8 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       assert.equal(posts().length, 2);
     });
 
-    it('a slow drip whose gaps are shorter than the timeout succeeds, though the whole body takes longer', async () => {
-      const f = await load({ timeout: '0.3', maxRetries: '0' });
+    it('a slow drip whose gaps are shorter than the idle timeout succeeds, though the whole body takes longer', async () => {
+      const f = await load({ responseTimeout: '10', idleTimeout: '0.3', maxRetries: '0' });
       server.script({ kind: 'drip', intervalMs: 100, chunkBytes: 60 });
       const started = Date.now();
       const out = await f.run({ payload: 'x' });
@@ -285,6 +285,14 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       assert.equal(result.payload.body.object, 'text_completion');
       assert.ok(Date.now() - started > 300, `the body took ${Date.now() - started} ms, longer than the timeout`);
       assert.equal(posts().length, 1);
+    });
+
+    it('a drip that would take longer than the answer timeout fails with TIMEOUT, however short its gaps (a server trickling bytes holds no message forever)', async () => {
+      const f = await load({ responseTimeout: '0.5', idleTimeout: '5', maxRetries: '0' });
+      server.script({ kind: 'drip', intervalMs: 50, chunkBytes: 5 });
+      const out = await f.run({ payload: 'x' });
+      const error = assertFailure(out, 'TIMEOUT');
+      assert.equal(error.cause.phase, 'response');
     });
 
     it('a drip slower than the timeout fails with TIMEOUT', async () => {

@@ -154,6 +154,55 @@ describe('hostile servers through a real Node-RED', function () {
       assert.equal(server!.requests, 3, 'the second request went once on the stale socket, once on a fresh one');
     });
 
+    it('a stream that trickles bytes but never completes an event fails with TIMEOUT after the idle timeout', async () => {
+      let trickle: NodeJS.Timeout | undefined;
+      const f = await load((req, res, body) => {
+        sse(req, res, body);
+        res.write(completionEvent('first'));
+        trickle = setInterval(() => res.write('x'), 50);
+        res.on('close', () => clearInterval(trickle));
+      }, { resultFormat: 'text' }, { idleTimeout: '0.4', responseTimeout: '60' });
+      const out = await f.run({ payload: { prompt: 'x', stream: true } });
+      clearInterval(trickle);
+      assert.equal(out.errors[0]?.error.code, 'TIMEOUT');
+      assert.equal(out.errors[0].error.cause.phase, 'idle');
+      assert.match(out.errors[0].error.message, /no whole event/);
+    });
+
+    for (const format of ['text', 'choices'] as const) {
+      it(`a server that invents choices cannot turn one answer into thousands of messages (${format})`, async () => {
+        const many = Array.from({ length: 5000 }, (_, index) => ({ text: 'x', index, logprobs: null, finish_reason: 'stop' }));
+        const f = await load((req, res, body) => {
+          const streamed = JSON.parse(body).stream === true;
+          if (!streamed) {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model: 'm', choices: many }));
+            return;
+          }
+          sse(req, res, body);
+          res.end(`data: ${JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model: 'm', choices: many })}\n\ndata: [DONE]\n\n`);
+        }, { resultFormat: format });
+        for (const stream of [false, true]) {
+          const out = await f.run({ payload: { prompt: 'x', n: 2, stream } });
+          assert.ok(out.results.filter((m) => !m.reset).length <= 2, `${out.results.length} messages`);
+          // Text not streamed is one message whatever the choices; the others would be one per choice.
+          if (format === 'choices' || stream) {
+            assert.equal(out.errors.length, 1, `${format}, ${stream ? 'streamed' : 'not streamed'}`);
+            assert.match(out.errors[0].error.code, /^(BAD_RESPONSE|STREAM_ERROR)$/);
+          }
+        }
+      });
+    }
+
+    it('a byte-order mark before the first event does not lose it', async () => {
+      const f = await load((req, res, body) => {
+        sse(req, res, body);
+        res.end('\ufeff' + completionEvent('first ') + completionEvent('second', 0, 'stop') + 'data: [DONE]\n\n');
+      }, { resultFormat: 'text' });
+      const out = await f.run({ payload: { prompt: 'x', stream: true } });
+      assert.equal(out.results.at(-1)?.payload, 'first second');
+    });
+
     it('after [DONE] the result goes out while the server still holds the response open', async () => {
       let release: (() => void) | undefined;
       const f = await load((req, res, body) => {

@@ -43,6 +43,9 @@ export async function attempt(transport: Transport, settings: Settings, request:
   const onParentAbort = () => controller.abort(parent.reason);
   parent.addEventListener('abort', onParentAbort, { once: true });
   if (parent.aborted) onParentAbort();
+  // The answer timeout runs until the answer is there: the whole body when not
+  // streamed (a server may send its headers first and generate after), the first event
+  // of a stream. Then only silences count (the idle timeout).
   const responseTimer = setTimeout(
     () => controller.abort(new CompletionError('TIMEOUT', `no answer within ${settings.responseTimeoutMs / 1000} s`, { phase: 'response' })),
     settings.responseTimeoutMs,
@@ -56,12 +59,7 @@ export async function attempt(transport: Transport, settings: Settings, request:
   let firstEventAt: number | undefined;
   const failure = (error: unknown) => ({ kind: 'failure' as const, error: asCompletionError(error, parent), headers, events });
   try {
-    let opened;
-    try {
-      opened = await transport.open(request.path, request.body, request.stream, controller.signal);
-    } finally {
-      clearTimeout(responseTimer);
-    }
+    const opened = await transport.open(request.path, request.body, request.stream, controller.signal);
     const { status } = opened;
     headersAt = Date.now();
     headers = scrubValue(opened.headers, secrets);
@@ -80,7 +78,10 @@ export async function attempt(transport: Transport, settings: Settings, request:
       mayEndWithoutDone: settings.kind.streamMayEndWithoutDone,
       onEvent: (chunk, index, code) => {
         events = index + 1;
-        firstEventAt ??= Date.now();
+        if (firstEventAt === undefined) {
+          firstEventAt = Date.now();
+          clearTimeout(responseTimer);
+        }
         onEvent?.(chunk, index, code);
       },
     });

@@ -3,9 +3,16 @@ import { abortError, CompletionError } from '../errors/errors';
 
 export interface BodyLimits {
   maxBytes: number;
-  /** The longest silence between two chunks before the response counts as hung. */
+  /**
+   * The longest silence before the response counts as hung: between two chunks of a
+   * body, or, for a stream, between two whole events (a server that trickles a byte now
+   * and then without ever finishing an event is hung too).
+   */
   idleMs: number;
 }
+
+/** What `onChunk` made of a chunk: all that is needed (a stream's [DONE]), a whole event, or neither. */
+export type ChunkOutcome = 'done' | 'event' | void;
 
 /** How long the rest of a body that is no longer needed may take to end before its socket is dropped. */
 const DRAIN_GRACE_MS = 2000;
@@ -16,15 +23,17 @@ const DRAIN_GRACE_MS = 2000;
  * of silence, NETWORK_ERROR when the connection breaks, and with the signal's
  * reason when aborted; in every failure the socket is destroyed.
  *
- * `onChunk` returns true when it has all it needs (a stream's `[DONE]`): the promise
+ * `onChunk` says `done` when it has all it needs (a stream's `[DONE]`): the promise
  * resolves at once, and the rest of the body is drained in the background so the
- * socket can be reused, or dropped if the server does not end it soon.
+ * socket can be reused, or dropped if the server does not end it soon. With
+ * `byEvent`, only a chunk that completed an event counts as a sign of life.
  */
 export function consumeBody(
   body: Readable,
   limits: BodyLimits,
   signal: AbortSignal,
-  onChunk: (chunk: Buffer) => boolean | void,
+  onChunk: (chunk: Buffer) => ChunkOutcome,
+  byEvent = false,
 ): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let total = 0;
@@ -51,7 +60,7 @@ export function consumeBody(
     const armTimer = () => {
       if (timer) clearTimeout(timer);
       timer = setTimeout(
-        () => finish(new CompletionError('TIMEOUT', `the answer stalled: no data for ${limits.idleMs / 1000} s`, { phase: 'idle' })),
+        () => finish(new CompletionError('TIMEOUT', `the answer stalled: no ${byEvent ? 'whole event' : 'data'} for ${limits.idleMs / 1000} s`, { phase: 'idle' })),
         limits.idleMs,
       );
     };
@@ -61,17 +70,19 @@ export function consumeBody(
         finish(new CompletionError('RESPONSE_TOO_LARGE', `response larger than the limit of ${formatBytes(limits.maxBytes)}`));
         return;
       }
-      armTimer();
-      let enough: boolean | void;
+      if (!byEvent) armTimer();
+      let outcome: ChunkOutcome;
       try {
-        enough = onChunk(chunk);
+        outcome = onChunk(chunk);
       } catch (error) {
         finish(error instanceof CompletionError ? error : new CompletionError('BAD_RESPONSE', String(error)));
         return;
       }
-      if (enough) {
+      if (outcome === 'done') {
         finish();
         drain(body);
+      } else if (outcome === 'event' && byEvent) {
+        armTimer();
       }
     };
     const onEnd = () => finish();

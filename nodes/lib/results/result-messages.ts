@@ -61,8 +61,12 @@ export function withResponse(msg: Message, response: CompletionResponse): Messag
   return msg;
 }
 
-/** The result messages of a finished, non-streamed call, in the chosen format. */
-export function resultMessages(format: ResultFormat, response: CompletionResponse, source: MessageSource): Message[] {
+/**
+ * The result messages of a finished, non-streamed call, in the chosen format.
+ * `expectedChoices`: how many the request asked for; an answer with more is refused in
+ * `choices` format, which would send a message for each.
+ */
+export function resultMessages(format: ResultFormat, response: CompletionResponse, source: MessageSource, expectedChoices = Infinity): Message[] {
   if (format === 'raw') {
     const msg = withResponse(source.copy(), response);
     msg.payload = { body: response.body, status: response.status };
@@ -75,6 +79,9 @@ export function resultMessages(format: ResultFormat, response: CompletionRespons
     msg.payload = textOf(choices);
     msg.completion = response.body;
     return [msg];
+  }
+  if (choices.length > expectedChoices) {
+    throw new CompletionError('BAD_RESPONSE', `HTTP ${response.status} with ${choices.length} choices for a request of ${expectedChoices}`, { status: response.status });
   }
   const envelope = envelopeOf(response.body);
   return choices.map((choice, i) => {

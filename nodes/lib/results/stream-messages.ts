@@ -1,4 +1,5 @@
 import type { CompletionResponse } from '../http/attempt';
+import { CompletionError } from '../errors/errors';
 import { choicesOf, envelopeOf, requireOk, textOf, withResponse, type Choice, type Message, type MessageSource, type ResultFormat } from './result-messages';
 
 /**
@@ -48,6 +49,11 @@ export class StreamMessages {
     for (const choice of choices) {
       if (choice === null || typeof choice !== 'object') continue;
       const index = typeof choice.index === 'number' ? choice.index : 0;
+      // One message per choice of an event: a server that invents choices must not
+      // turn one event into thousands of messages.
+      if (!Number.isInteger(index) || index < 0 || index >= this.expectedChoices) {
+        throw new CompletionError('STREAM_ERROR', `the server sent choice ${index} of a request for ${this.expectedChoices} choice${this.expectedChoices === 1 ? '' : 's'}`, { status });
+      }
       const count = this.deltas.get(index) ?? 0;
       this.deltas.set(index, count + 1);
       const position = this.nested ? count : this.textMessages;
@@ -112,6 +118,9 @@ export class StreamMessages {
   }
 
   private finalChoices(response: CompletionResponse, choices: Choice[]): Message[] {
+    if (choices.length > this.expectedChoices) {
+      throw new CompletionError('STREAM_ERROR', `the stream held ${choices.length} choices for a request of ${this.expectedChoices}`, { status: response.status });
+    }
     const envelope = envelopeOf(response.body);
     if (choices.length === 0) {
       // The chunks already sent opened a sequence: close it, or a join waits forever.

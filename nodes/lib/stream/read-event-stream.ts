@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { StreamAssembler } from './assemble-stream';
 import { CompletionError, httpError } from '../errors/errors';
 import { LogprobsConverter } from './logprobs';
-import { consumeBody, type BodyLimits } from '../http/read-body';
+import { consumeBody, type BodyLimits, type ChunkOutcome } from '../http/read-body';
 import { scrubbedPreview, scrubValue, StreamTextScrubber } from '../errors/scrub';
 import { SseDecoder } from './sse';
 
@@ -39,11 +39,13 @@ export async function readEventStream(body: Readable, options: EventStreamOption
   let events = 0;
   let finished = false;
 
-  const onChunk = (chunk: Buffer): boolean => {
+  const onChunk = (chunk: Buffer): ChunkOutcome => {
+    let outcome: ChunkOutcome = undefined;
     for (const event of decoder.push(chunk)) {
+      outcome = 'event';
       if (event.data === '[DONE]') {
         finished = true;
-        return true;
+        return 'done';
       }
       const parsed = scrubValue(parseEvent(event.data, event.event, status, events, secrets), secrets);
       if (text.active) holdBackSecrets(parsed, text);
@@ -52,11 +54,11 @@ export async function readEventStream(body: Readable, options: EventStreamOption
       options.onEvent?.(parsed, events, status);
       events++;
     }
-    return false;
+    return outcome;
   };
 
   try {
-    await consumeBody(body, options.limits, options.signal, onChunk);
+    await consumeBody(body, options.limits, options.signal, onChunk, true);
   } catch (error) {
     const failure = error as CompletionError;
     if (events > 0 && failure.code === 'NETWORK_ERROR') {

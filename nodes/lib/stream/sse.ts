@@ -23,14 +23,20 @@ export class SseDecoder {
   private skipLeadingLf = false;
   private data: string[] = [];
   private eventName: string | undefined;
+  private first = true;
 
   /** Feeds a chunk of the body; returns the events it completed. */
   push(chunk: Buffer | string): SseEvent[] {
     const input = typeof chunk === 'string' ? chunk : this.text.write(chunk);
     const events: SseEvent[] = [];
     let start = 0;
-    if (this.skipLeadingLf && input.length > 0) {
-      if (input.charCodeAt(0) === 10) start = 1;
+    // A byte-order mark before the first line is not part of it (WHATWG: "one leading U+FEFF is removed").
+    if (this.first && input.length > 0) {
+      this.first = false;
+      if (input.charCodeAt(0) === 0xfeff) start = 1;
+    }
+    if (this.skipLeadingLf && input.length > start) {
+      if (input.charCodeAt(start) === 10) start++;
       this.skipLeadingLf = false;
     }
     for (let i = start; i < input.length; i++) {
