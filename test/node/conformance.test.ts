@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { useDemoServer } from '../support/demo-server-suite';
 import { FlowHarness } from '../support/flow-harness';
 import { referenceValidator } from '../support/reference-schema';
-import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
 import { validateRequest } from '../../nodes/lib/request/validate';
 import { NUMBER_LIMITS } from '../../nodes/lib/request/schema';
 
 describe('conformance with the official OpenAI schemas', function () {
   const validRequest = referenceValidator('CreateCompletionRequest');
   const validResponse = referenceValidator('CreateCompletionResponse');
-  let server: CompletionServer;
-  let flow: FlowHarness | undefined;
-
-  before(async () => {
-    server = await startCompletionServer();
-  });
-  after(() => server.close());
-  afterEach(async () => {
-    await flow?.unload();
-    flow = undefined;
-  });
+  const suite = useDemoServer();
 
   it('every request body the node sends validates against CreateCompletionRequest', async () => {
-    flow = await FlowHarness.load({
-      api: { baseUrl: server.url },
+    suite.flow = await FlowHarness.load({
+      api: { baseUrl: suite.server.url },
       node: { temperature: '0.3', stop: ['\n'], logit_bias: [{ token: '13', bias: 5 }], echo: 'false', max_tokens: '3', n_completions: '1', user: 'dialog' },
     });
     const payloads: unknown[] = [
@@ -36,10 +26,10 @@ describe('conformance with the official OpenAI schemas', function () {
       { prompt: 'no stop', stop: null, temperature: null },
     ];
     for (const payload of payloads) {
-      const out = await flow.run({ payload });
+      const out = await suite.flow.run({ payload });
       assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
     }
-    const posts = server.requests.filter((r) => r.method === 'POST');
+    const posts = suite.server.requests.filter((r) => r.method === 'POST');
     assert.equal(posts.length, payloads.length);
     for (const post of posts) assert.ok(validRequest(post.body), `${JSON.stringify(post.body)}: ${JSON.stringify(validRequest.errors)}`);
   });
@@ -92,10 +82,10 @@ describe('conformance with the official OpenAI schemas', function () {
     );
   });
 
-  it('the local test server answers in CreateCompletionResponse shape, streamed results assembled included', async () => {
-    flow = await FlowHarness.load({ api: { baseUrl: server.url }, node: { max_tokens: '4', logprobs: '2' } });
+  it('the local test suite.server answers in CreateCompletionResponse shape, streamed results assembled included', async () => {
+    suite.flow = await FlowHarness.load({ api: { baseUrl: suite.server.url }, node: { max_tokens: '4', logprobs: '2' } });
     for (const stream of [false, true]) {
-      const out = await flow.run({ payload: { prompt: ['a', 'b'], n: 2, stream } });
+      const out = await suite.flow.run({ payload: { prompt: ['a', 'b'], n: 2, stream } });
       const body = out.results.at(-1)!.payload.body;
       assert.ok(validResponse(body), JSON.stringify(validResponse.errors));
     }

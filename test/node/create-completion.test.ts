@@ -1,32 +1,19 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { FlowHarness } from '../support/flow-harness';
-import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
+import { useDemoServer } from '../support/demo-server-suite';
 
 const KEY = 'sk-test-SECRET-0123456789abcdef';
 
 describe('create-completion in a real Node-RED', function () {
-  let server: CompletionServer;
-  let flow: FlowHarness | undefined;
-
-  before(async () => {
-    server = await startCompletionServer({ requireApiKey: KEY });
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
-  afterEach(async () => {
-    await flow?.unload();
-    flow = undefined;
-  });
+  const suite = useDemoServer({ requireApiKey: KEY });
 
   const load = async (node: Record<string, unknown> = {}, api: Record<string, unknown> = {}, extra: Partial<Parameters<typeof FlowHarness.load>[0]> = {}) => {
-    flow = await FlowHarness.load({ api: { baseUrl: server.url, ...api }, credentials: { apiKey: KEY }, node, ...extra });
-    return flow;
+    suite.flow = await FlowHarness.load({ api: { baseUrl: suite.server.url, ...api }, credentials: { apiKey: KEY }, node, ...extra });
+    return suite.flow;
   };
 
-  const completionPosts = () => server.requests.filter((r) => r.method === 'POST');
+  const completionPosts = () => suite.server.requests.filter((r) => r.method === 'POST');
 
   describe('Raw Response and passthrough', () => {
     it('answers a request object with { body, status }, statusCode and headers, then the input on the passthrough', async () => {
@@ -55,7 +42,7 @@ describe('create-completion in a real Node-RED', function () {
       // Result first, then the passthrough, then the message is done.
       const kinds = out.events.filter((e) => e.kind !== 'status').map((e) => e.kind);
       assert.deepEqual(kinds, ['result', 'pass', 'complete']);
-      assert.equal(server.requests[0].headers.authorization, `Bearer ${KEY}`);
+      assert.equal(suite.server.requests[0].headers.authorization, `Bearer ${KEY}`);
     });
 
     for (const [label, prompt] of [
@@ -131,29 +118,29 @@ describe('create-completion in a real Node-RED', function () {
       assert.equal(notFound.results[0].payload.body.error.code, 'model_not_found');
       assert.equal(notFound.pass.length, 1);
       assert.equal(notFound.errors.length, 0);
-      server.script({ kind: 'status', status: 503 });
+      suite.server.script({ kind: 'status', status: 503 });
       const unavailable = await f.run({ payload: 'x' });
       assert.equal(unavailable.results[0].payload.status, 503);
       assert.equal(unavailable.completes.length, 1);
     });
 
     it('runs the next node of a chain only after this one has finished', async () => {
-      flow = await FlowHarness.load({
-        api: { baseUrl: server.url }, credentials: { apiKey: KEY },
+      suite.flow = await FlowHarness.load({
+        api: { baseUrl: suite.server.url }, credentials: { apiKey: KEY },
         node: { max_tokens: '2' }, chained: { prompt: 'second', max_tokens: '3' },
       });
-      server.script({ kind: 'delay', ms: 150 });
+      suite.server.script({ kind: 'delay', ms: 150 });
       const input = { payload: { prompt: 'first' } };
       const msg = { _msgid: 'chain-1', ...input };
-      const done = flow.waitFor(() => flow!.events.filter((e) => e.kind === 'complete' && e.msg._msgid === 'chain-1').length === 2);
-      flow.node().receive(msg);
+      const done = suite.flow.waitFor(() => suite.flow!.events.filter((e) => e.kind === 'complete' && e.msg._msgid === 'chain-1').length === 2);
+      suite.flow.node().receive(msg);
       await done;
       const posts = completionPosts();
       assert.equal(posts.length, 2);
       assert.equal((posts[0].body as any).prompt, 'first');
       // cc2 takes the passthrough (the original payload object) with its own dialog prompt overridden by it
       assert.equal((posts[1].body as any).max_tokens, 3);
-      const order = flow.events.filter((e) => e.kind === 'result').map((e) => e.node);
+      const order = suite.flow.events.filter((e) => e.kind === 'result').map((e) => e.node);
       assert.deepEqual(order, ['out', 'out2']);
       assert.ok(posts[1].at >= posts[0].at + 150, 'second request starts after the first answered');
     });
@@ -187,14 +174,14 @@ describe('create-completion in a real Node-RED', function () {
     });
 
     it('choices: one message per choice with msg.parts, and a join node reassembles them', async () => {
-      flow = await FlowHarness.load({ api: { baseUrl: server.url }, credentials: { apiKey: KEY }, node: { resultFormat: 'choices', n_completions: '3', max_tokens: '2' }, join: true });
-      const out = await flow.run({ payload: 'Pick a colour' });
+      suite.flow = await FlowHarness.load({ api: { baseUrl: suite.server.url }, credentials: { apiKey: KEY }, node: { resultFormat: 'choices', n_completions: '3', max_tokens: '2' }, join: true });
+      const out = await suite.flow.run({ payload: 'Pick a colour' });
       assert.equal(out.results.length, 3);
       assert.deepEqual(out.results.map((m) => m.parts.index), [0, 1, 2]);
       assert.ok(out.results.every((m) => m.parts.count === 3 && m.parts.id === out.results[0].parts.id));
       assert.deepEqual(out.results.map((m) => m.payload.index), [0, 1, 2]);
-      await flow.waitFor(() => flow!.events.some((e) => e.kind === 'joined'));
-      const joined = flow.events.find((e) => e.kind === 'joined')!.msg;
+      await suite.flow.waitFor(() => suite.flow!.events.some((e) => e.kind === 'joined'));
+      const joined = suite.flow.events.find((e) => e.kind === 'joined')!.msg;
       assert.deepEqual(joined.payload.map((c: any) => c.index), [0, 1, 2]);
     });
   });
@@ -262,7 +249,7 @@ describe('create-completion in a real Node-RED', function () {
 
     it('a server that does not answer in time is a TIMEOUT', async () => {
       const f = await load({}, { timeout: '0.3', maxRetries: '0' });
-      server.script({ kind: 'hang' });
+      suite.server.script({ kind: 'hang' });
       const out = await f.run({ payload: 'x' });
       assert.equal(out.errors.length, 1);
       assert.equal(out.errors[0].error.code, 'TIMEOUT');
@@ -270,7 +257,7 @@ describe('create-completion in a real Node-RED', function () {
 
     it('a 2xx body that is not JSON is a BAD_RESPONSE', async () => {
       const f = await load();
-      server.script({ kind: 'malformed' });
+      suite.server.script({ kind: 'malformed' });
       const out = await f.run({ payload: 'x' });
       assert.equal(out.errors.length, 1);
       assert.equal(out.errors[0].error.code, 'BAD_RESPONSE');
@@ -287,7 +274,7 @@ describe('create-completion in a real Node-RED', function () {
 
     it('retries a 5xx and then delivers the success', async () => {
       const f = await load();
-      server.script({ kind: 'status', status: 500, headers: { 'retry-after-ms': '10' } });
+      suite.server.script({ kind: 'status', status: 500, headers: { 'retry-after-ms': '10' } });
       const out = await f.run({ payload: 'x' });
       assert.equal(out.results[0].payload.status, 200);
       assert.equal(completionPosts().length, 2);
@@ -302,7 +289,7 @@ describe('create-completion in a real Node-RED', function () {
       assert.equal(statuses.at(-1)?.fill, 'yellow');
       // (The test runtime shows catalogue keys, longer than the texts, so the status is cut at 60 characters.)
       assert.match(statuses.at(-1)?.text, /^create-completion\.status\.truncated · create-completion\.stat/);
-      server.script({ kind: 'status', status: 200, body: { id: 'c', object: 'text_completion', created: 1, model: 'demo-instruct', choices: [{ text: 'done.', index: 0, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } } });
+      suite.server.script({ kind: 'status', status: 200, body: { id: 'c', object: 'text_completion', created: 1, model: 'demo-instruct', choices: [{ text: 'done.', index: 0, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } } });
       const whole = await f.run({ payload: 'a short one' });
       assert.equal(whole.results[0].truncated, false);
       assert.equal(f.statuses().at(-1)?.fill, 'green');
@@ -311,7 +298,7 @@ describe('create-completion in a real Node-RED', function () {
 
     it('ends each of many concurrent messages exactly once', async () => {
       const f = await load({ max_tokens: '1' }, { maxInFlight: '2' });
-      server.script({ kind: 'status', status: 400 }, { kind: 'malformed' }, { kind: 'reset-before-headers' });
+      suite.server.script({ kind: 'status', status: 400 }, { kind: 'malformed' }, { kind: 'reset-before-headers' });
       const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => f.run({ payload: `prompt ${i}` })));
       for (const run of runs) assert.equal(run.errors.length + run.completes.length, 1);
     });
@@ -320,7 +307,7 @@ describe('create-completion in a real Node-RED', function () {
   describe('the API key stays secret', () => {
     it('never shows the key in results, errors, status or log', async () => {
       const f = await load({ resultFormat: 'text' });
-      server.script({ kind: 'status', status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } } });
+      suite.server.script({ kind: 'status', status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}`, type: 'invalid_request_error', code: 'invalid_api_key' } } });
       const echoed = await f.run({ payload: 'x' });
       const ok = await f.run({ payload: 'x' });
       const everything = JSON.stringify([echoed, ok, f.statuses(), f.logLines()]);

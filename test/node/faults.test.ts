@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { FlowHarness, helper, type Msg, type Outcome } from '../support/flow-harness';
-import { startCompletionServer, type CompletionServer, type RecordedRequest } from '../../demo-server/completion-server';
+import type { RecordedRequest } from '../../demo-server/completion-server';
+import { useDemoServer } from '../support/demo-server-suite';
 import { completionFor } from '../../demo-server/generate';
 import completionApi from '../../nodes/completion-api';
 import createCompletion from '../../nodes/create-completion';
@@ -48,36 +49,23 @@ const gaps = (requests: RecordedRequest[]) => requests.slice(1).map((r, i) => r.
 
 describe('faults: retries, network failures, limits, close and secrets in a real Node-RED', function () {
   this.timeout(20_000);
-  let server: CompletionServer;
-  let flow: FlowHarness | undefined;
-
-  before(async () => {
-    server = await startCompletionServer({ requireApiKey: KEY });
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
-  afterEach(async () => {
-    await flow?.unload();
-    flow = undefined;
-  });
+  const suite = useDemoServer({ requireApiKey: KEY });
 
   const load = async (api: Record<string, unknown> = {}, node: Record<string, unknown> = {}) => {
-    flow = await FlowHarness.load({
-      api: { baseUrl: server.url, timeout: '5', maxRetries: '2', ...api },
+    suite.flow = await FlowHarness.load({
+      api: { baseUrl: suite.server.url, timeout: '5', maxRetries: '2', ...api },
       credentials: { apiKey: KEY },
       node: { max_tokens: '2', ...node },
     });
-    return flow;
+    return suite.flow;
   };
-  const posts = () => server.requests.filter((r) => r.method === 'POST');
+  const posts = () => suite.server.requests.filter((r) => r.method === 'POST');
 
   describe('retryable statuses and the server-requested wait', () => {
     for (const resultFormat of ['raw', 'text'] as const) {
       it(`429 then success (${resultFormat}): one retry, then the result`, async () => {
         const f = await load({}, { resultFormat });
-        server.script({ kind: 'status', status: 429, headers: { 'retry-after-ms': '50' } });
+        suite.server.script({ kind: 'status', status: 429, headers: { 'retry-after-ms': '50' } });
         const out = await f.run({ payload: 'rate limited once' });
         const result = assertResult(out, 200);
         if (resultFormat === 'text') assert.equal(typeof result.payload, 'string');
@@ -98,7 +86,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
     for (const [label, headers, atLeast] of waits) {
       it(`429 with ${label}: waits at least ${atLeast} ms before the retry`, async () => {
         const f = await load();
-        server.script({ kind: 'status', status: 429, headers: headers() });
+        suite.server.script({ kind: 'status', status: 429, headers: headers() });
         const out = await f.run({ payload: 'x' });
         assertResult(out, 200);
         assert.equal(posts().length, 2);
@@ -110,7 +98,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('retry-after-ms takes precedence over retry-after', async () => {
       const f = await load();
-      server.script({ kind: 'status', status: 429, headers: { 'retry-after-ms': '20', 'retry-after': '20' } });
+      suite.server.script({ kind: 'status', status: 429, headers: { 'retry-after-ms': '20', 'retry-after': '20' } });
       const out = await f.run({ payload: 'x' });
       assertResult(out, 200);
       assert.equal(posts().length, 2);
@@ -126,7 +114,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
     for (const [label, headers] of tooLong) {
       it(`a wait above the connection's longest retry wait (${label}) ends the retries: the answer is the result`, async () => {
         const f = await load({ maxRetryWait: '60' });
-        server.script({ kind: 'status', status: 429, headers: headers() });
+        suite.server.script({ kind: 'status', status: 429, headers: headers() });
         const out = await f.run({ payload: 'x' });
         assertResult(out, 429);
         assert.equal(posts().length, 1, 'not retried sooner than the server asked');
@@ -135,7 +123,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('x-should-retry: false is not retried, even on a 503', async () => {
       const f = await load();
-      server.script({ kind: 'status', status: 503, headers: { 'x-should-retry': 'false', 'retry-after-ms': '10' } });
+      suite.server.script({ kind: 'status', status: 503, headers: { 'x-should-retry': 'false', 'retry-after-ms': '10' } });
       const out = await f.run({ payload: 'x' });
       assertResult(out, 503);
       assert.equal(posts().length, 1);
@@ -143,7 +131,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('x-should-retry: true is retried, even on a 400', async () => {
       const f = await load();
-      server.script({ kind: 'status', status: 400, headers: { 'x-should-retry': 'true', 'retry-after-ms': '10' } });
+      suite.server.script({ kind: 'status', status: 400, headers: { 'x-should-retry': 'true', 'retry-after-ms': '10' } });
       const out = await f.run({ payload: 'x' });
       assertResult(out, 200);
       assert.equal(posts().length, 2);
@@ -151,7 +139,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a persistent 5xx ends after maxRetries + 1 requests: raw gives the last response as the result', async () => {
       const f = await load({ maxRetries: '2' });
-      server.script(
+      suite.server.script(
         { kind: 'status', status: 500, headers: { 'retry-after-ms': '10' } },
         { kind: 'status', status: 502, headers: { 'retry-after-ms': '10' } },
         { kind: 'status', status: 503, headers: { 'retry-after-ms': '10' } },
@@ -165,7 +153,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a persistent 5xx ends after maxRetries + 1 requests: text fails with HTTP_ERROR and the attempts', async () => {
       const f = await load({ maxRetries: '2' }, { resultFormat: 'text' });
-      for (let i = 0; i < 4; i++) server.script({ kind: 'status', status: 503, headers: { 'retry-after-ms': '10' } });
+      for (let i = 0; i < 4; i++) suite.server.script({ kind: 'status', status: 503, headers: { 'retry-after-ms': '10' } });
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'HTTP_ERROR');
       assert.equal(error.cause.status, 503);
@@ -177,7 +165,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
     for (const status of [408, 409]) {
       it(`${status} is retried`, async () => {
         const f = await load();
-        server.script({ kind: 'status', status, headers: { 'retry-after-ms': '10' } });
+        suite.server.script({ kind: 'status', status, headers: { 'retry-after-ms': '10' } });
         const out = await f.run({ payload: 'x' });
         assertResult(out, 200);
         assert.equal(posts().length, 2);
@@ -187,7 +175,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
     for (const status of [400, 401, 404]) {
       it(`${status} is not retried: the result carries it in raw format`, async () => {
         const f = await load();
-        server.script({ kind: 'status', status, headers: { 'retry-after-ms': '10' } });
+        suite.server.script({ kind: 'status', status, headers: { 'retry-after-ms': '10' } });
         const out = await f.run({ payload: 'x' });
         const result = assertResult(out, status);
         assert.equal(typeof result.payload.body.error.message, 'string');
@@ -199,7 +187,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
   describe('network faults', () => {
     it('a connection reset before the headers is retried, then succeeds', async () => {
       const f = await load({ maxRetries: '1' });
-      server.script({ kind: 'reset-before-headers' });
+      suite.server.script({ kind: 'reset-before-headers' });
       const out = await f.run({ payload: 'x' });
       assertResult(out, 200);
       assert.equal(posts().length, 2);
@@ -207,7 +195,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a connection reset before the headers that persists is a NETWORK_ERROR after maxRetries + 1 requests', async () => {
       const f = await load({ maxRetries: '1' });
-      server.script({ kind: 'reset-before-headers' }, { kind: 'reset-before-headers' }, { kind: 'reset-before-headers' });
+      suite.server.script({ kind: 'reset-before-headers' }, { kind: 'reset-before-headers' }, { kind: 'reset-before-headers' });
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'NETWORK_ERROR');
       assert.equal(error.cause.attempts, 2);
@@ -217,7 +205,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a connection reset after the headers, mid-body, fails with NETWORK_ERROR (no partial result)', async () => {
       const f = await load({ maxRetries: '0' });
-      server.script({ kind: 'reset-after-headers', partialBody: '{"id":"cmpl-partial","object":"text_completion","choices":[{"text":"half' });
+      suite.server.script({ kind: 'reset-after-headers', partialBody: '{"id":"cmpl-partial","object":"text_completion","choices":[{"text":"half' });
       const out = await f.run({ payload: 'x' });
       assertFailure(out, 'NETWORK_ERROR');
       assert.equal(out.results.length, 0);
@@ -226,7 +214,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a connection reset after the headers is retried like any failure before output, then succeeds', async () => {
       const f = await load({ maxRetries: '1' });
-      server.script({ kind: 'reset-after-headers', partialBody: '{"id":"cmpl-partial","choices":[' });
+      suite.server.script({ kind: 'reset-after-headers', partialBody: '{"id":"cmpl-partial","choices":[' });
       const out = await f.run({ payload: 'x' });
       assertResult(out, 200);
       assert.equal(posts().length, 2);
@@ -234,7 +222,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a server that accepts the request and then hangs past the answer timeout is a TIMEOUT, not sent again (it may still be generating)', async () => {
       const f = await load({ responseTimeout: '0.3', maxRetries: '1' });
-      server.script({ kind: 'hang' }, { kind: 'hang' });
+      suite.server.script({ kind: 'hang' }, { kind: 'hang' });
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'TIMEOUT');
       assert.equal(error.cause.phase, 'response');
@@ -244,7 +232,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('with retryTimeouts, a server that hangs past the answer timeout is a TIMEOUT after maxRetries + 1 requests', async () => {
       const f = await load({ responseTimeout: '0.3', maxRetries: '1', retryTimeouts: true });
-      server.script({ kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' });
+      suite.server.script({ kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' });
       const started = Date.now();
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'TIMEOUT');
@@ -256,7 +244,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a body over maxResponseMB is RESPONSE_TOO_LARGE, not retried, and the connection still works after', async () => {
       const f = await load({ maxResponseMB: '0.01', maxRetries: '2' });
-      server.script({ kind: 'large', bytes: 200_000 });
+      suite.server.script({ kind: 'large', bytes: 200_000 });
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'RESPONSE_TOO_LARGE');
       assert.equal(out.results.length, 0);
@@ -269,7 +257,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a malformed JSON body after a 429 is a BAD_RESPONSE, and the malformed answer is not retried', async () => {
       const f = await load({ maxRetries: '2' }, { resultFormat: 'text' });
-      server.script({ kind: 'status', status: 429, headers: { 'retry-after-ms': '10' } }, { kind: 'malformed' });
+      suite.server.script({ kind: 'status', status: 429, headers: { 'retry-after-ms': '10' } }, { kind: 'malformed' });
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'BAD_RESPONSE');
       assert.equal(error.cause.status, 200);
@@ -278,7 +266,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a slow drip whose gaps are shorter than the idle timeout succeeds, though the whole body takes longer', async () => {
       const f = await load({ responseTimeout: '10', idleTimeout: '0.3', maxRetries: '0' });
-      server.script({ kind: 'drip', intervalMs: 100, chunkBytes: 60 });
+      suite.server.script({ kind: 'drip', intervalMs: 100, chunkBytes: 60 });
       const started = Date.now();
       const out = await f.run({ payload: 'x' });
       const result = assertResult(out, 200);
@@ -289,7 +277,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a drip that would take longer than the answer timeout fails with TIMEOUT, however short its gaps (a server trickling bytes holds no message forever)', async () => {
       const f = await load({ responseTimeout: '0.5', idleTimeout: '5', maxRetries: '0' });
-      server.script({ kind: 'drip', intervalMs: 50, chunkBytes: 5 });
+      suite.server.script({ kind: 'drip', intervalMs: 50, chunkBytes: 5 });
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'TIMEOUT');
       assert.equal(error.cause.phase, 'response');
@@ -297,7 +285,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a drip slower than the timeout fails with TIMEOUT', async () => {
       const f = await load({ timeout: '0.3', maxRetries: '0' });
-      server.script({ kind: 'drip', intervalMs: 800, chunkBytes: 20 });
+      suite.server.script({ kind: 'drip', intervalMs: 800, chunkBytes: 20 });
       const out = await f.run({ payload: 'x' });
       assertFailure(out, 'TIMEOUT');
       assert.equal(out.results.length, 0);
@@ -314,8 +302,8 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('maxInFlight 2: the server never has more than 2 requests open, and results come back in arrival order', async () => {
       counting = await startCountingServer({ delayMs: 60 });
-      flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '2', maxQueue: '100' }, credentials: { apiKey: KEY }, node: { max_tokens: '1' } });
-      const f = flow;
+      suite.flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '2', maxQueue: '100' }, credentials: { apiKey: KEY }, node: { max_tokens: '1' } });
+      const f = suite.flow;
       const ids = Array.from({ length: 8 }, (_, i) => `inflight-${i}`);
       const all = f.waitFor(() => ids.every((id) => f.outcome(id).completes.length + f.outcome(id).errors.length > 0), 15_000);
       for (const [i, id] of ids.entries()) f.node().receive({ _msgid: id, payload: `prompt ${i}` });
@@ -332,8 +320,8 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('maxQueue 3: messages beyond the queue fail with QUEUE_FULL, and none is dropped silently', async () => {
       counting = await startCountingServer({ delayMs: 100 });
-      flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '1', maxQueue: '3' }, credentials: { apiKey: KEY }, node: { max_tokens: '1' } });
-      const f = flow;
+      suite.flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '1', maxQueue: '3' }, credentials: { apiKey: KEY }, node: { max_tokens: '1' } });
+      const f = suite.flow;
       const ids = Array.from({ length: 10 }, (_, i) => `queue-${i}`);
       const all = f.waitFor(() => ids.every((id) => f.outcome(id).completes.length + f.outcome(id).errors.length > 0), 15_000);
       for (const [i, id] of ids.entries()) f.node().receive({ _msgid: id, payload: `prompt ${i}` });
@@ -351,8 +339,8 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('maxQueueMB 1: waiting requests are bounded by what they weigh, and the one that would pass it fails with QUEUE_FULL', async () => {
       counting = await startCountingServer({ delayMs: 150 });
-      flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '1', maxQueue: '1000', maxQueueMB: '1' }, credentials: { apiKey: KEY }, node: { max_tokens: '1' } });
-      const f = flow;
+      suite.flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '1', maxQueue: '1000', maxQueueMB: '1' }, credentials: { apiKey: KEY }, node: { max_tokens: '1' } });
+      const f = suite.flow;
       // Each request body weighs about 300 KB: one in flight, three waiting (900 KB), the fifth is one too many.
       const ids = Array.from({ length: 6 }, (_, i) => `heavy-${i}`);
       const all = f.waitFor(() => ids.every((id) => f.outcome(id).completes.length + f.outcome(id).errors.length > 0), 15_000);
@@ -397,8 +385,8 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('settles every message, in flight and queued, closes the open request at once and sends nothing after', async () => {
       counting = await startCountingServer({ hang: true });
-      flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '1', timeout: '30' }, credentials: { apiKey: KEY } });
-      const f = flow;
+      suite.flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '1', timeout: '30' }, credentials: { apiKey: KEY } });
+      const f = suite.flow;
       const settled = recordSettled(f.node());
       const ids = ['close-0', 'close-1', 'close-2', 'close-3'];
       for (const id of ids) f.node().receive({ _msgid: id, payload: id });
@@ -406,7 +394,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       await sleep(50);
       const closing = Date.now();
       await f.unload();
-      flow = undefined;
+      suite.flow = undefined;
       const unloaded = Date.now() - closing;
       const seen = f.events.length;
       await sleep(300);
@@ -429,13 +417,13 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a message waiting between retries is settled at once when the flow closes', async () => {
       const f = await load({ maxRetries: '2' });
-      server.script({ kind: 'status', status: 503, headers: { 'retry-after-ms': '20000' } });
+      suite.server.script({ kind: 'status', status: 503, headers: { 'retry-after-ms': '20000' } });
       const settled = recordSettled(f.node());
       f.node().receive({ _msgid: 'retry-wait', payload: 'x' });
       await waitUntil(() => f.statuses().some((s) => s.text === 'create-completion.status.retrying'));
       const closing = Date.now();
       await f.unload();
-      flow = undefined;
+      suite.flow = undefined;
       assert.ok(Date.now() - closing < 2000, `close took ${Date.now() - closing} ms`);
       assert.deepEqual(settled.map((s) => [s.id, s.code]), [['retry-wait', 'ABORTED']]);
       assert.equal(posts().length, 1);
@@ -456,28 +444,28 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       const echoHeaders = { 'x-echo-authorization': `Bearer ${KEY}`, 'x-request-id': `req_${KEY}` };
       const outs: Outcome[] = [];
       // raw: an error body and headers that echo the key
-      server.script({ kind: 'status', status: 401, headers: echoHeaders, body: echoBody });
+      suite.server.script({ kind: 'status', status: 401, headers: echoHeaders, body: echoBody });
       outs.push(await f.run({ payload: 'x' }));
       // raw: a plain-text body with the key
-      server.script({ kind: 'status', status: 500, headers: echoHeaders, body: `upstream said: Authorization: Bearer ${KEY}` });
+      suite.server.script({ kind: 'status', status: 500, headers: echoHeaders, body: `upstream said: Authorization: Bearer ${KEY}` });
       outs.push(await f.run({ payload: 'x' }));
       // a 2xx body that is not JSON, with the key early in it
-      server.script({ kind: 'status', status: 200, headers: { ...echoHeaders, 'content-type': 'application/json' }, body: `{"auth":"${KEY}","choices":[` });
+      suite.server.script({ kind: 'status', status: 200, headers: { ...echoHeaders, 'content-type': 'application/json' }, body: `{"auth":"${KEY}","choices":[` });
       outs.push(await f.run({ payload: 'x' }));
       // a streamed error event that echoes the key
-      server.script({ kind: 'status', status: 200, headers: { ...echoHeaders, 'content-type': 'text/event-stream' }, body: `data: ${JSON.stringify(echoBody)}\n\n` });
+      suite.server.script({ kind: 'status', status: 200, headers: { ...echoHeaders, 'content-type': 'text/event-stream' }, body: `data: ${JSON.stringify(echoBody)}\n\n` });
       outs.push(await f.run({ payload: { prompt: 'x', stream: true } }));
       // a successful response whose text and headers echo the key
-      server.script({ kind: 'status', status: 200, headers: echoHeaders, body: { id: 'c', object: 'text_completion', created: 0, model: 'demo-instruct', choices: [{ index: 0, text: `your key is ${KEY}`, logprobs: null, finish_reason: 'stop' }] } });
+      suite.server.script({ kind: 'status', status: 200, headers: echoHeaders, body: { id: 'c', object: 'text_completion', created: 0, model: 'demo-instruct', choices: [{ index: 0, text: `your key is ${KEY}`, logprobs: null, finish_reason: 'stop' }] } });
       outs.push(await f.run({ payload: 'x' }));
       const firstLog = f.logLines();
-      await flow!.unload();
-      flow = undefined;
+      await suite.flow!.unload();
+      suite.flow = undefined;
 
       const g = await load({ maxRetries: '0' }, { resultFormat: 'text' });
-      server.script({ kind: 'status', status: 401, headers: echoHeaders, body: echoBody });
+      suite.server.script({ kind: 'status', status: 401, headers: echoHeaders, body: echoBody });
       outs.push(await g.run({ payload: 'x' }));
-      server.script({ kind: 'status', status: 200, headers: echoHeaders, body: { id: 'c', object: 'text_completion', created: 0, model: 'demo-instruct', choices: [{ index: 0, text: `your key is ${KEY}`, logprobs: null, finish_reason: 'stop' }] } });
+      suite.server.script({ kind: 'status', status: 200, headers: echoHeaders, body: { id: 'c', object: 'text_completion', created: 0, model: 'demo-instruct', choices: [{ index: 0, text: `your key is ${KEY}`, logprobs: null, finish_reason: 'stop' }] } });
       outs.push(await g.run({ payload: 'x' }));
 
       outs.forEach((o, i) => assertOneOutcome(o, `scenario ${i}`));
@@ -506,7 +494,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       // The preview of a non-JSON body keeps its first 80 characters: put the key across that
       // cut, so that all but its last 2 characters fall inside the preview.
       const prefix = 'x'.repeat(80 - KEY.length + 2);
-      server.script({ kind: 'status', status: 200, headers: { 'content-type': 'application/json' }, body: `${prefix}${KEY} and more that is not JSON` });
+      suite.server.script({ kind: 'status', status: 200, headers: { 'content-type': 'application/json' }, body: `${prefix}${KEY} and more that is not JSON` });
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'BAD_RESPONSE');
       const everything = JSON.stringify([out.events, error.stack, f.statuses(), f.logLines()]);
@@ -536,7 +524,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
 
     it('a 429 that persists: the raw result carries the last response\'s headers', async () => {
       const f = await load({ maxRetries: '1' });
-      server.script(
+      suite.server.script(
         { kind: 'status', status: 429, headers: { 'retry-after-ms': '10', 'x-ratelimit-remaining-requests': '0' } },
         { kind: 'status', status: 429, headers: { 'retry-after-ms': '10', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '7s' } },
       );

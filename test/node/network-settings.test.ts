@@ -6,8 +6,9 @@ import net from 'node:net';
 import path from 'node:path';
 import tlsNode from '@node-red/nodes/core/network/05-tls.js';
 import proxyNode from '@node-red/nodes/core/network/06-httpproxy.js';
+import { useDemoServer } from '../support/demo-server-suite';
 import { FlowHarness } from '../support/flow-harness';
-import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
+import type { CompletionServer } from '../../demo-server/completion-server';
 import { FIXTURES } from '../support/paths';
 
 const fixtures = path.join(FIXTURES, 'tls');
@@ -93,27 +94,17 @@ async function withProxyEnv(vars: Record<string, string>, body: () => Promise<vo
 }
 
 describe('TLS, extra headers and proxies', function () {
-  let server: CompletionServer;
-  let flow: FlowHarness | undefined;
-  before(async () => {
-    server = await startCompletionServer();
-  });
-  after(() => server.close());
-  beforeEach(() => server.reset());
-  afterEach(async () => {
-    await flow?.unload();
-    flow = undefined;
-  });
+  const suite = useDemoServer();
 
-  it('trusts a self-signed server through a tls-config node, and refuses it without one', async () => {
-    const front = await tlsFront(server);
+  it('trusts a self-signed suite.server through a tls-config node, and refuses it without one', async () => {
+    const front = await tlsFront(suite.server);
     try {
-      flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [trustSelfSigned()], modules: [tlsNode] });
-      const trusted = await flow.run({ payload: 'over TLS' });
+      suite.flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [trustSelfSigned()], modules: [tlsNode] });
+      const trusted = await suite.flow.run({ payload: 'over TLS' });
       assert.equal(trusted.results[0]?.payload.status, 200, JSON.stringify(trusted.errors[0]?.error));
-      await flow.unload();
-      flow = await FlowHarness.load({ api: { baseUrl: front.url, maxRetries: '0' }, node: { max_tokens: '2' } });
-      const refused = await flow.run({ payload: 'over TLS' });
+      await suite.flow.unload();
+      suite.flow = await FlowHarness.load({ api: { baseUrl: front.url, maxRetries: '0' }, node: { max_tokens: '2' } });
+      const refused = await suite.flow.run({ payload: 'over TLS' });
       assert.equal(refused.errors[0]?.error.code, 'NETWORK_ERROR');
       assert.match(refused.errors[0].error.message, /certificate/);
     } finally {
@@ -122,32 +113,32 @@ describe('TLS, extra headers and proxies', function () {
   });
 
   it('sends the extra headers of the connection, but never lets them replace the key', async () => {
-    flow = await FlowHarness.load({
-      api: { baseUrl: server.url, headers: [{ name: 'X-Team', value: 'blue' }, { name: 'Authorization', value: 'Bearer stolen' }] },
+    suite.flow = await FlowHarness.load({
+      api: { baseUrl: suite.server.url, headers: [{ name: 'X-Team', value: 'blue' }, { name: 'Authorization', value: 'Bearer stolen' }] },
       credentials: { apiKey: 'sk-real-key-000' },
       node: { max_tokens: '1' },
     });
-    await flow.run({ payload: 'x' });
-    assert.equal(server.requests[0].headers['x-team'], 'blue');
-    assert.equal(server.requests[0].headers.authorization, 'Bearer sk-real-key-000');
+    await suite.flow.run({ payload: 'x' });
+    assert.equal(suite.server.requests[0].headers['x-team'], 'blue');
+    assert.equal(suite.server.requests[0].headers.authorization, 'Bearer sk-real-key-000');
   });
 
   it('goes through the proxy named by HTTP_PROXY, and around it for NO_PROXY hosts', async () => {
     const proxy = await forwardProxy();
     try {
       await withProxyEnv({ HTTP_PROXY: proxy.url }, async () => {
-        flow = await FlowHarness.load({ api: { baseUrl: server.url }, node: { max_tokens: '1' } });
-        const proxied = await flow.run({ payload: 'x' });
+        suite.flow = await FlowHarness.load({ api: { baseUrl: suite.server.url }, node: { max_tokens: '1' } });
+        const proxied = await suite.flow.run({ payload: 'x' });
         assert.equal(proxied.results[0]?.payload.status, 200);
         assert.equal(proxy.seen.length, 1);
         assert.match(proxy.seen[0], /^POST http:\/\/127\.0\.0\.1:\d+\/v1\/completions$/);
         // The proxy is worked out once per connection: a change of environment applies from the next deploy.
         process.env.NO_PROXY = '127.0.0.1';
-        await flow.unload();
-        flow = await FlowHarness.load({ api: { baseUrl: server.url }, node: { max_tokens: '1' } });
-        await flow.run({ payload: 'y' });
+        await suite.flow.unload();
+        suite.flow = await FlowHarness.load({ api: { baseUrl: suite.server.url }, node: { max_tokens: '1' } });
+        await suite.flow.run({ payload: 'y' });
         assert.equal(proxy.seen.length, 1, 'NO_PROXY host went direct');
-        assert.equal(server.requests.length, 2);
+        assert.equal(suite.server.requests.length, 2);
       });
     } finally {
       await proxy.close();
@@ -159,18 +150,18 @@ describe('TLS, extra headers and proxies', function () {
     try {
       await withProxyEnv({ HTTP_PROXY: 'http://127.0.0.1:1' }, async () => {
         const config = { id: 'px', type: 'http proxy', name: 'corporate', url: proxy.url, noproxy: ['no-such-host.example'] };
-        flow = await FlowHarness.load({
-          api: { baseUrl: server.url, proxy: 'px', maxRetries: '0' }, node: { max_tokens: '1' },
+        suite.flow = await FlowHarness.load({
+          api: { baseUrl: suite.server.url, proxy: 'px', maxRetries: '0' }, node: { max_tokens: '1' },
           configNodes: [config], configCredentials: { px: { username: 'proxy user', password: 'p@ss:word' } }, modules: [proxyNode],
         });
-        const out = await flow.run({ payload: 'x' });
+        const out = await suite.flow.run({ payload: 'x' });
         assert.equal(out.results[0]?.payload.status, 200, JSON.stringify(out.errors[0]?.error));
         assert.equal(proxy.seen.length, 1, 'the node went through the configured proxy, not the environment’s');
         assert.equal(proxy.auth[0], `Basic ${Buffer.from('proxy user:p@ss:word').toString('base64')}`);
-        await flow.unload();
+        await suite.flow.unload();
         const bypass = { id: 'px', type: 'http proxy', name: 'corporate', url: proxy.url, noproxy: ['127.0.0.1'] };
-        flow = await FlowHarness.load({ api: { baseUrl: server.url, proxy: 'px', maxRetries: '0' }, node: { max_tokens: '1' }, configNodes: [bypass], modules: [proxyNode] });
-        const direct = await flow.run({ payload: 'y' });
+        suite.flow = await FlowHarness.load({ api: { baseUrl: suite.server.url, proxy: 'px', maxRetries: '0' }, node: { max_tokens: '1' }, configNodes: [bypass], modules: [proxyNode] });
+        const direct = await suite.flow.run({ payload: 'y' });
         assert.equal(direct.results[0]?.payload.status, 200);
         assert.equal(proxy.seen.length, 1, 'a host on the no-proxy list is reached directly');
       });
@@ -181,18 +172,18 @@ describe('TLS, extra headers and proxies', function () {
 
   it('tunnels HTTPS through the proxy named by HTTPS_PROXY with CONNECT, keeping TLS verification', async () => {
     const proxy = await forwardProxy();
-    const front = await tlsFront(server);
+    const front = await tlsFront(suite.server);
     try {
       await withProxyEnv({ HTTPS_PROXY: proxy.url }, async () => {
-        flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [trustSelfSigned()], modules: [tlsNode] });
-        const first = await flow.run({ payload: 'through the tunnel' });
+        suite.flow = await FlowHarness.load({ api: { baseUrl: front.url, tls: 'tls', maxRetries: '0' }, node: { max_tokens: '2' }, configNodes: [trustSelfSigned()], modules: [tlsNode] });
+        const first = await suite.flow.run({ payload: 'through the tunnel' });
         assert.equal(first.results[0]?.payload.status, 200, JSON.stringify(first.errors[0]?.error));
-        const second = await flow.run({ payload: { prompt: 'again', stream: true } });
+        const second = await suite.flow.run({ payload: { prompt: 'again', stream: true } });
         assert.equal(second.results.at(-1)?.complete, true, JSON.stringify(second.errors[0]?.error));
         assert.deepEqual(proxy.seen, [`CONNECT 127.0.0.1:${new URL(front.url).port}`], 'one tunnel, kept alive for the second request');
-        await flow.unload();
-        flow = await FlowHarness.load({ api: { baseUrl: front.url, maxRetries: '0' }, node: { max_tokens: '2' } });
-        const unverified = await flow.run({ payload: 'x' });
+        await suite.flow.unload();
+        suite.flow = await FlowHarness.load({ api: { baseUrl: front.url, maxRetries: '0' }, node: { max_tokens: '2' } });
+        const unverified = await suite.flow.run({ payload: 'x' });
         assert.match(unverified.errors[0]?.error.message ?? '', /certificate/, 'the tunnel does not skip certificate checks');
       });
     } finally {
@@ -211,8 +202,8 @@ describe('TLS, extra headers and proxies', function () {
     const port = (silent.address() as import('node:net').AddressInfo).port;
     try {
       await withProxyEnv({ HTTPS_PROXY: `http://127.0.0.1:${port}` }, async () => {
-        flow = await FlowHarness.load({ api: { baseUrl: 'https://api.example.invalid/v1', connectTimeout: '0.3', maxRetries: '1' }, node: { max_tokens: '1' } });
-        const out = await flow.run({ payload: 'x' });
+        suite.flow = await FlowHarness.load({ api: { baseUrl: 'https://api.example.invalid/v1', connectTimeout: '0.3', maxRetries: '1' }, node: { max_tokens: '1' } });
+        const out = await suite.flow.run({ payload: 'x' });
         assert.equal(out.errors[0]?.error.code, 'TIMEOUT');
         assert.equal(out.errors[0]?.error.cause.phase, 'connect');
         assert.equal(out.errors[0]?.error.cause.attempts, 2, 'a connection that never opened is tried again');

@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { FlowHarness, type Msg } from '../support/flow-harness';
-import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
+import { useDemoServer } from '../support/demo-server-suite';
 import { completionFor } from '../../demo-server/generate';
 
 describe('streaming in a real Node-RED', function () {
-  let server: CompletionServer;
-  let flow: FlowHarness | undefined;
-
-  before(async () => {
-    server = await startCompletionServer();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
-  afterEach(async () => {
-    await flow?.unload();
-    flow = undefined;
-  });
+  const suite = useDemoServer();
 
   const load = async (node: Record<string, unknown> = {}, options: { join?: boolean; api?: Record<string, unknown> } = {}) => {
-    flow = await FlowHarness.load({ api: { baseUrl: server.url, ...options.api }, node: { stream: 'true', ...node }, join: options.join });
-    return flow;
+    suite.flow = await FlowHarness.load({ api: { baseUrl: suite.server.url, ...options.api }, node: { stream: 'true', ...node }, join: options.join });
+    return suite.flow;
   };
 
   /** The non-streamed answer for the same request, as the server would give it. */
@@ -102,7 +89,7 @@ describe('streaming in a real Node-RED', function () {
   for (const style of ['data', 'event'] as const) {
     it(`an error event (${style} style) fails the message after the chunks already delivered`, async () => {
       const f = await load({ max_tokens: '6' });
-      server.script({ kind: 'stream-error-event', afterEvents: 2, style });
+      suite.server.script({ kind: 'stream-error-event', afterEvents: 2, style });
       const out = await f.run({ payload: 'x' });
       // The two chunks, then the message that releases a join's partial group.
       assert.equal(out.results.length, 3);
@@ -111,25 +98,25 @@ describe('streaming in a real Node-RED', function () {
       assert.equal(out.pass.length, 0);
       assert.equal(out.errors.length, 1);
       assert.equal(out.errors[0].error.code, 'STREAM_ERROR');
-      assert.equal(server.requests.length, 1, 'not retried');
+      assert.equal(suite.server.requests.length, 1, 'not retried');
     });
   }
 
   it('a stream that breaks off mid-way fails after the delivered chunks, without a retry', async () => {
     const f = await load({ max_tokens: '6' });
-    server.script({ kind: 'stream-truncate', afterEvents: 3 });
+    suite.server.script({ kind: 'stream-truncate', afterEvents: 3 });
     const out = await f.run({ payload: 'x' });
     assert.equal(out.results.length, 4);
     assert.equal(out.results[3].reset, true);
     assert.equal(out.errors.length, 1);
     assert.equal(out.errors[0].error.code, 'STREAM_ERROR');
     assert.equal(out.completes.length, 0);
-    assert.equal(server.requests.length, 1);
+    assert.equal(suite.server.requests.length, 1);
   });
 
   it('a stream that ends without [DONE] fails', async () => {
     const f = await load({ max_tokens: '4' });
-    server.script({ kind: 'stream-no-done' });
+    suite.server.script({ kind: 'stream-no-done' });
     const out = await f.run({ payload: 'x' });
     assert.equal(out.results.length, 5);
     assert.equal(out.results[4].reset, true);
@@ -139,18 +126,18 @@ describe('streaming in a real Node-RED', function () {
 
   it('a stream that fails before its first event is retried like any request', async () => {
     const f = await load({ max_tokens: '4' });
-    server.script({ kind: 'stream-truncate', afterEvents: 0 });
+    suite.server.script({ kind: 'stream-truncate', afterEvents: 0 });
     const out = await f.run({ payload: 'x' });
     assert.equal(out.errors.length, 0);
     assert.equal(out.results.length, 5);
-    assert.equal(server.requests.length, 2);
+    assert.equal(suite.server.requests.length, 2);
   });
 
   for (const lineEnd of ['\n', '\r\n', '\r'] as const) {
     it(`decodes events delivered one byte at a time with ${JSON.stringify(lineEnd)} line ends and comments`, async () => {
       const f = await load({ max_tokens: '12' });
       const request = { prompt: 'bytes please', seed: 11 };
-      server.script({ kind: 'stream-bytewise', lineEnd, comments: true });
+      suite.server.script({ kind: 'stream-bytewise', lineEnd, comments: true });
       const out = await f.run({ payload: request });
       assert.equal(out.errors.length, 0, out.errors[0]?.error?.message);
       const final = out.results.at(-1)!;
@@ -175,13 +162,13 @@ describe('streaming in a real Node-RED', function () {
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
     try {
       const port = (slow.address() as { port: number }).port;
-      flow = await FlowHarness.load({ api: { baseUrl: `http://127.0.0.1:${port}/v1` }, node: { stream: 'true' } });
-      const f = flow;
+      suite.flow = await FlowHarness.load({ api: { baseUrl: `http://127.0.0.1:${port}/v1` }, node: { stream: 'true' } });
+      const f = suite.flow;
       f.node().receive({ _msgid: 'long', payload: 'go on forever' });
       await f.waitFor(() => f.events.filter((e) => e.kind === 'result').length >= 3);
       const closing = Date.now();
       await f.unload();
-      flow = undefined;
+      suite.flow = undefined;
       const seen = f.events.length;
       await new Promise((r) => setTimeout(r, 300));
       assert.ok(clientLeft > 0 && clientLeft - closing < 1000, 'the HTTP request was aborted');

@@ -6,38 +6,25 @@
  */
 import assert from 'node:assert/strict';
 import { FlowHarness, type Msg } from '../support/flow-harness';
-import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
+import { useDemoServer } from '../support/demo-server-suite';
 import functionNode from '@node-red/nodes/core/function/10-function.js';
 import changeNode from '@node-red/nodes/core/function/15-change.js';
 import templateNode from '@node-red/nodes/core/function/80-template.js';
 import injectNode from '@node-red/nodes/core/common/20-inject.js';
 
 describe('requests built by function, change, template and inject nodes', function () {
-  let server: CompletionServer;
-  let flow: FlowHarness | undefined;
-
-  before(async () => {
-    server = await startCompletionServer();
-  });
-  after(async () => {
-    await server.close();
-  });
-  beforeEach(() => server.reset());
-  afterEach(async () => {
-    await flow?.unload();
-    flow = undefined;
-  });
+  const suite = useDemoServer();
 
   const load = async (upstream: Msg[], node: Record<string, unknown> = {}) => {
-    flow = await FlowHarness.load({
-      api: { baseUrl: server.url },
+    suite.flow = await FlowHarness.load({
+      api: { baseUrl: suite.server.url },
       node,
       upstream,
       modules: [functionNode, changeNode, templateNode, injectNode],
     });
-    return flow;
+    return suite.flow;
   };
-  const sentBody = () => server.requests.filter((r) => r.method === 'POST').map((r) => r.body as Record<string, unknown>);
+  const sentBody = () => suite.server.requests.filter((r) => r.method === 'POST').map((r) => r.body as Record<string, unknown>);
   const fn = (func: string) => ({ id: 'build', type: 'function', name: 'build request', func, outputs: 1, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['cc']] });
 
   const assertSent = (out: { results: Msg[]; errors: Msg[]; pass: Msg[] }, expected: Record<string, unknown>) => {
@@ -76,7 +63,7 @@ describe('requests built by function, change, template and inject nodes', functi
     const f = await load([fn('msg.payload = msg.topic === "ids" ? [1212, 318, 257] : [[1212, 318], [257]];\nreturn msg;')], { max_tokens: '2' });
     const ids = await f.run({ topic: 'ids' }, { node: 'build' });
     assertSent(ids, { prompt: [1212, 318, 257] });
-    server.reset();
+    suite.server.reset();
     const nested = await f.run({ topic: 'nested' }, { node: 'build' });
     assertSent(nested, { prompt: [[1212, 318], [257]] });
   });
@@ -126,9 +113,9 @@ describe('requests built by function, change, template and inject nodes', functi
     const f = await load([fn('msg.chosen = "model-from-msg"; return msg;')], { model: 'chosen', modelType: 'msg' });
     await f.run({ payload: 'x' }, { node: 'build' });
     assert.equal(sentBody()[0].model, 'model-from-msg');
-    server.reset();
+    suite.server.reset();
     process.env.CC_TEST_MODEL = 'model-from-env';
-    await flow!.unload();
+    await suite.flow!.unload();
     const g = await load([fn('return msg;')], { model: 'CC_TEST_MODEL', modelType: 'env' });
     await g.run({ payload: 'x' }, { node: 'build' });
     assert.equal(sentBody()[0].model, 'model-from-env');
