@@ -107,6 +107,18 @@ const LOCALAI = 'mudler/LocalAI v4.9.0 (f7ad3f7)';
 const TGI = 'huggingface/text-generation-inference v3.3.7';
 const SGLANG = 'sgl-project/sglang@004c82e0';
 
+/** Server parameters several servers share, with the same meaning. */
+const SHARED_PARAMS = {
+  typical_p: { type: 'number', doc: 'locally typical sampling' },
+  ignore_eos: { type: 'boolean', doc: 'keep generating past the end-of-text token' },
+  min_tokens: { type: 'integer', min: 0, doc: 'generate at least this many tokens' },
+  stop_token_ids: { type: 'integer[]', doc: 'token ids that end the completion' },
+  top_k: { type: 'integer', doc: 'keep only the k most likely tokens' },
+  repeat_penalty: { type: 'number', doc: 'penalise repeated tokens' },
+  min_p: { type: 'number', doc: 'drop tokens below this share of the top probability' },
+  repetition_penalty: { type: 'number', doc: 'penalise repeated tokens' },
+} satisfies Record<string, OwnParam>;
+
 export const PROFILES: Record<ServerKindId, ServerProfile> = {
   llamacpp: {
     id: 'llamacpp',
@@ -129,7 +141,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     ownParams: {
       top_k: { type: 'integer', min: 0, doc: 'keep only the k most likely tokens (server default 40)' },
       min_p: { type: 'number', min: 0, max: 1, doc: 'drop tokens below this share of the top probability (default 0.05)' },
-      typical_p: { type: 'number', doc: 'locally typical sampling' },
+      typical_p: SHARED_PARAMS.typical_p,
       repeat_penalty: { type: 'number', doc: 'penalise repeated tokens (default 1.0: off)' },
       repeat_last_n: { type: 'integer', min: 0, doc: 'how many recent tokens the repeat penalty looks at (default 64)' },
       n_probs: { type: 'integer', min: 0, doc: 'llama.cpp\'s own name for logprobs' },
@@ -146,7 +158,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       dry_multiplier: { type: 'number', doc: 'DRY repetition penalty strength' },
       xtc_probability: { type: 'number', min: 0, max: 1, doc: 'XTC sampling probability' },
       xtc_threshold: { type: 'number', min: 0, max: 1, doc: 'XTC threshold' },
-      ignore_eos: { type: 'boolean', doc: 'keep generating past the end-of-text token' },
+      ignore_eos: SHARED_PARAMS.ignore_eos,
       t_max_predict_ms: { type: 'integer', min: -1, doc: 'stop generating after this many milliseconds' },
     },
     logprobs: 'chat',
@@ -226,9 +238,9 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       top_k: { type: 'integer', doc: 'keep only the k most likely tokens (0 or -1: off)' },
       min_p: { type: 'number', min: 0, max: 1, doc: 'drop tokens below this share of the top probability' },
       repetition_penalty: { type: 'number', doc: 'penalise repeated tokens (1.0: off)' },
-      min_tokens: { type: 'integer', min: 0, doc: 'generate at least this many tokens' },
-      stop_token_ids: { type: 'integer[]', doc: 'token ids that end the completion' },
-      ignore_eos: { type: 'boolean', doc: 'keep generating past the end-of-text token' },
+      min_tokens: SHARED_PARAMS.min_tokens,
+      stop_token_ids: SHARED_PARAMS.stop_token_ids,
+      ignore_eos: SHARED_PARAMS.ignore_eos,
       skip_special_tokens: { type: 'boolean', doc: 'leave special tokens out of the text (default true)' },
       include_stop_str_in_output: { type: 'boolean', doc: 'keep the stop string in the text' },
       prompt_logprobs: { type: 'integer', min: 0, doc: 'log probabilities of the prompt tokens (not with stream)' },
@@ -269,8 +281,8 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     refuses: [],
     ignores: [],
     ownParams: {
-      top_k: { type: 'integer', doc: 'keep only the k most likely tokens' },
-      repeat_penalty: { type: 'number', doc: 'penalise repeated tokens' },
+      top_k: SHARED_PARAMS.top_k,
+      repeat_penalty: SHARED_PARAMS.repeat_penalty,
       ttl: { type: 'integer', min: 0, doc: 'seconds a just-in-time loaded model stays loaded when idle' },
     },
     logprobs: 'classic',
@@ -308,14 +320,14 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       { param: 'logprobs', when: { above: 0 }, with: { stream: true }, why: 'returns logprobs only when not streaming', source: `${LOCALAI} core/http/endpoints/openai/inference.go:193-196` },
     ],
     ownParams: {
-      top_k: { type: 'integer', doc: 'keep only the k most likely tokens' },
-      min_p: { type: 'number', doc: 'drop tokens below this share of the top probability' },
+      top_k: SHARED_PARAMS.top_k,
+      min_p: SHARED_PARAMS.min_p,
       top_logprobs: { type: 'integer', min: 0, doc: 'how many alternatives logprobs lists (LocalAI reads the count here; the node copies logprobs into it)' },
-      repeat_penalty: { type: 'number', doc: 'penalise repeated tokens' },
+      repeat_penalty: SHARED_PARAMS.repeat_penalty,
       repeat_last_n: { type: 'integer', doc: 'how many recent tokens the repeat penalty looks at' },
       n_keep: { type: 'integer', doc: 'prompt tokens kept when the context fills' },
-      typical_p: { type: 'number', doc: 'locally typical sampling' },
-      ignore_eos: { type: 'boolean', doc: 'keep generating past the end-of-text token' },
+      typical_p: SHARED_PARAMS.typical_p,
+      ignore_eos: SHARED_PARAMS.ignore_eos,
       grammar: { type: 'string', doc: 'a grammar the output must follow' },
       backend: { type: 'string', doc: 'the backend to run the model on' },
     },
@@ -350,11 +362,11 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     ],
     ownParams: {
       top_k: { type: 'integer', doc: 'keep only the k most likely tokens (-1: off)' },
-      min_p: { type: 'number', doc: 'drop tokens below this share of the top probability' },
-      min_tokens: { type: 'integer', min: 0, doc: 'generate at least this many tokens' },
-      repetition_penalty: { type: 'number', doc: 'penalise repeated tokens' },
-      stop_token_ids: { type: 'integer[]', doc: 'token ids that end the completion' },
-      ignore_eos: { type: 'boolean', doc: 'keep generating past the end-of-text token' },
+      min_p: SHARED_PARAMS.min_p,
+      min_tokens: SHARED_PARAMS.min_tokens,
+      repetition_penalty: SHARED_PARAMS.repetition_penalty,
+      stop_token_ids: SHARED_PARAMS.stop_token_ids,
+      ignore_eos: SHARED_PARAMS.ignore_eos,
       skip_special_tokens: { type: 'boolean', doc: 'leave special tokens out of the text' },
       no_stop_trim: { type: 'boolean', doc: 'keep the stop string in the text' },
       json_schema: { type: 'string', doc: 'a JSON schema the output must follow' },
@@ -399,7 +411,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       { param: 'presence_penalty', when: { above: 0 }, why: 'ignores it on this endpoint', source: `${TGI} router/src/lib.rs:491-543` },
     ],
     ownParams: {
-      repetition_penalty: { type: 'number', doc: 'penalise repeated tokens' },
+      repetition_penalty: SHARED_PARAMS.repetition_penalty,
     },
     logprobs: 'none',
     streamEnd: 'done',
@@ -429,10 +441,10 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     refuses: [],
     ignores: [],
     ownParams: {
-      top_k: { type: 'integer', doc: 'keep only the k most likely tokens' },
-      min_p: { type: 'number', doc: 'drop tokens below this share of the top probability' },
+      top_k: SHARED_PARAMS.top_k,
+      min_p: SHARED_PARAMS.min_p,
       top_a: { type: 'number', doc: 'top-a sampling' },
-      repetition_penalty: { type: 'number', doc: 'penalise repeated tokens' },
+      repetition_penalty: SHARED_PARAMS.repetition_penalty,
       top_logprobs: { type: 'integer', doc: 'how many alternatives per token' },
       models: { type: 'string[]', doc: 'models to fall back to' },
       provider: { type: 'object', doc: 'provider routing preferences' },
