@@ -1,0 +1,149 @@
+/**
+ * The translated help of both nodes: Node-RED's structured layout (summary, Inputs,
+ * Outputs with node-ports, Details, References; Properties for the config node) in every
+ * language, naming every field of the dialog.
+ */
+import assert from 'node:assert/strict';
+import { CONNECTION_FACTS } from '../../nodes/lib/editor-facts';
+import {
+  HEADINGS, LANGS, README_URL, coreCatalog, find, hasClass, helpBody, lookup, parse, readCatalog, textOf, type Lang,
+} from '../support/editor-files';
+
+const SERVER_KINDS = CONNECTION_FACTS.kinds;
+const RESERVED_HEADERS = CONNECTION_FACTS.headers.reserved;
+
+/** The fields of the completion-api dialog, each described in the help under its catalog label. */
+const API_FIELDS = [
+  'serverKind', 'baseUrl', 'apiVersion', 'tls', 'proxy', 'apiKey', 'organization', 'project', 'headers',
+  'connectTimeout', 'responseTimeout', 'idleTimeout', 'maxRetries', 'maxRetryWait', 'retryTimeouts',
+  'maxInFlight', 'maxQueue', 'maxQueueMB', 'maxResponseMB',
+];
+
+const SERVER_KINDS_HEADING: Record<Lang, string> = { 'en-US': 'Server kinds', de: 'Serverarten', ja: 'サーバの種類' };
+
+/** What the help must say per server kind (the same code words in every language). */
+const KIND_FACTS: Record<string, string[]> = {
+  openai: ['Authorization: Bearer', 'OpenAI-Organization', 'OpenAI-Project'],
+  azure: ['/openai/deployments/', '/completions?api-version=', 'api-key', 'create-completion'],
+  'azure-v1': ['/openai/v1/completions', 'api-key'],
+  vllm: ['best_of', 'suffix'],
+  llamacpp: ['echo', 'best_of', 'suffix', 'logprobs', '[DONE]'],
+  ollama: ['<code>n</code>', 'echo', 'logit_bias'],
+  lmstudio: [],
+  localai: [],
+  sglang: [],
+  tgi: [],
+  openrouter: [],
+  other: [],
+};
+
+/** Header names the connection sets itself: the editor refuses them, and the help names them. */
+
+describe('help', () => {
+  for (const lang of LANGS) {
+    describe(lang, () => {
+      it('create-completion: summary, Inputs, Outputs with two ports, Details, References', () => {
+        const where = `${lang}/create-completion.html`;
+        const body = helpBody(lang, 'create-completion');
+        const tree = parse(body, where);
+        const h = HEADINGS[lang];
+
+        assert.equal(tree.children[0]?.tag, 'p', `${where}: the first element is the <p> summary`);
+        const summary = textOf(body, tree.children[0]);
+        assert.ok(summary.length > 10 && summary.length < 200, `${where}: one-line summary, got "${summary}"`);
+
+        const headings = tree.children.filter((e) => e.tag === 'h3').map((e) => textOf(body, e));
+        assert.deepEqual(headings, [h.inputs, h.outputs, h.details, h.references], where);
+
+        const inputsAt = tree.children.findIndex((e) => e.tag === 'h3' && textOf(body, e) === h.inputs);
+        const afterInputs = tree.children[inputsAt + 1];
+        assert.ok(afterInputs?.tag === 'dl' && hasClass(afterInputs, 'message-properties'), `${where}: <dl class="message-properties"> after ${h.inputs}`);
+        assert.match(textOf(body, afterInputs), /^payload\b/, `${where}: inputs describe payload`);
+
+        const ports = tree.children.filter((e) => e.tag === 'ol' && hasClass(e, 'node-ports'));
+        assert.equal(ports.length, 1, `${where}: one <ol class="node-ports">`);
+        const items = ports[0].children.filter((e) => e.tag === 'li');
+        assert.equal(items.length, 2, `${where}: two output ports`);
+        for (const item of items) {
+          assert.ok(item.children.some((e) => e.tag === 'dl' && hasClass(e, 'message-properties')), `${where}: each port has a message-properties list`);
+        }
+        const result = textOf(body, items[0]);
+        for (const property of ['payload', 'statusCode', 'headers', 'completion', 'parts', 'complete']) {
+          assert.match(result, new RegExp(`\\b${property}\\b`), `${where}: result port describes ${property}`);
+        }
+
+        for (const code of ['INVALID_REQUEST', 'NO_CONNECTION', 'HTTP_ERROR', 'NETWORK_ERROR', 'TIMEOUT', 'BAD_RESPONSE', 'RESPONSE_TOO_LARGE', 'STREAM_ERROR', 'ABORTED', 'QUEUE_FULL']) {
+          assert.ok(body.includes(code), `${where}: names error code ${code}`);
+        }
+        for (const status of ['408', '409', '429', '5xx']) assert.ok(body.includes(status), `${where}: names retried status ${status}`);
+        assert.ok(body.includes('https://platform.openai.com/docs/api-reference/completions'), `${where}: links the OpenAI reference`);
+        assert.ok(body.includes(README_URL), `${where}: links the README`);
+      });
+
+      it('create-completion: the same message properties as en-US', () => {
+        const dts = (l: Lang) => {
+          const body = helpBody(l, 'create-completion');
+          return find(parse(body, l), (e) => e.tag === 'dt').map((e) => textOf(body, e).split(' ')[0]);
+        };
+        assert.deepEqual(dts(lang), dts('en-US'));
+      });
+
+      it('completion-api: summary, Properties naming every field, Details, References', () => {
+        const where = `${lang}/completion-api.html`;
+        const body = helpBody(lang, 'completion-api');
+        const tree = parse(body, where);
+        const h = HEADINGS[lang];
+
+        assert.equal(tree.children[0]?.tag, 'p', `${where}: the first element is the <p> summary`);
+        const headings = tree.children.filter((e) => e.tag === 'h3').map((e) => textOf(body, e));
+        assert.deepEqual(headings, [h.properties, h.details, h.references], where);
+        const lists = tree.children.filter((e) => e.tag === 'dl' && hasClass(e, 'message-properties'));
+        assert.equal(lists.length, 1, `${where}: one <dl class="message-properties">`);
+
+        const described = find(lists[0], (e) => e.tag === 'dt').map((e) => textOf(body, e));
+        const catalog = readCatalog(lang, 'completion-api');
+        const labels = [
+          String(lookup(coreCatalog(lang), 'common.label.name')),
+          ...API_FIELDS.map((f) => String(lookup(catalog, `completion-api.label.${f}`))),
+        ];
+        for (const label of labels) {
+          assert.ok(described.some((dt) => dt.startsWith(label)), `${where}: describes "${label}"`);
+        }
+        assert.equal(described.length, labels.length, `${where}: one <dt> per field, got ${described.join(' | ')}`);
+
+        // Details has a "Server kinds" list naming every kind by its label in this language.
+        const detailsAt = tree.children.findIndex((e) => e.tag === 'h3' && textOf(body, e) === h.details);
+        const referencesAt = tree.children.findIndex((e) => e.tag === 'h3' && textOf(body, e) === h.references);
+        const details = tree.children.slice(detailsAt + 1, referencesAt);
+        const kindsAt = details.findIndex((e) => e.tag === 'h4' && textOf(body, e) === SERVER_KINDS_HEADING[lang]);
+        assert.ok(kindsAt !== -1, `${where}: <h4>${SERVER_KINDS_HEADING[lang]}</h4> under ${h.details}`);
+        const kindList = details[kindsAt + 1];
+        assert.equal(kindList?.tag, 'dl', `${where}: a <dl> of server kinds`);
+        const kindTerms = find(kindList, (e) => e.tag === 'dt').map((e) => textOf(body, e));
+        for (const kind of SERVER_KINDS) {
+          const label = String(lookup(catalog, `completion-api.kind.${kind}`));
+          assert.ok(kindTerms.some((dt) => dt.includes(label)), `${where}: the server kinds list names ${kind} as "${label}"`);
+        }
+        const kindText = (kind: string) => {
+          const label = String(lookup(catalog, `completion-api.kind.${kind}`));
+          const at = kindList.children.findIndex((e) => e.tag === 'dt' && textOf(body, e).includes(label));
+          const dd = kindList.children[at + 1];
+          assert.equal(dd?.tag, 'dd', `${where}: ${kind} is described`);
+          return body.slice(dd.start, dd.end);
+        };
+        for (const [kind, facts] of Object.entries(KIND_FACTS)) {
+          const text = kindText(kind);
+          for (const fact of facts) assert.ok(text.includes(fact), `${where}: ${kind} mentions ${fact}`);
+        }
+
+        for (const fact of ['${ENV_NAME}', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'tls-config', '2024-10-21', 'https://YOUR-RESOURCE.openai.azure.com']) {
+          assert.ok(body.includes(fact), `${where}: mentions ${fact}`);
+        }
+        for (const header of RESERVED_HEADERS) {
+          assert.ok(body.toLowerCase().includes(`<code>${header}</code>`), `${where}: names the reserved header ${header}`);
+        }
+        assert.ok(body.includes(README_URL), `${where}: links the README`);
+      });
+    });
+  }
+});
