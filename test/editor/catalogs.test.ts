@@ -4,25 +4,39 @@
  * status and error keys are the agreed ones.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../support/paths';
 import {
   LANGS, MODULE, NODES, coreCatalog, editorKeys, leaves, lookup, placeholders, read, readCatalog,
 } from '../support/editor-files';
 
-/** The keys the runtime (nodes/create-completion.ts) passes to RED._, with their English text. */
-const RUNTIME_KEYS: Record<string, string> = {
-  'status.queued': 'queued: __count__',
-  'status.requesting': 'requesting',
-  'status.streaming': 'streaming: __count__ chunks',
-  'status.streamingOne': 'streaming: 1 chunk',
-  'status.retrying': 'retry __attempt__: __reason__',
-  'status.done': '__status__ · __tokens__ tokens',
-  'status.doneNoUsage': '__status__',
-  'status.failed': 'failed: __reason__',
-  'status.invalid': 'invalid: __fields__',
-  'status.noConnection': 'no connection',
-  'errors.noConnection': 'no completion-api connection is configured',
-  'errors.badConnection': 'the completion-api connection is invalid: __reason__',
-};
+/**
+ * The catalog keys the runtime uses, read from its sources: every `create-completion.…`
+ * literal, and the `status.…` keys NodeStatus (nodes/lib/flow/status.ts) prefixes with the
+ * node's namespace, each with the values it fills in where the source shows them. The
+ * runtime sends fixed status texts as keys, which the editor translates into its user's
+ * language, and translates the others itself: either way every key must exist in en-US,
+ * de and ja.
+ */
+function runtimeKeys(): Map<string, Set<string> | null> {
+  const keys = new Map<string, Set<string> | null>();
+  const files = (dir: string): string[] =>
+    fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []);
+  for (const file of files('nodes')) {
+    const source = read(file);
+    for (const m of source.matchAll(/['"`]create-completion\.((?:status|errors)\.[A-Za-z]+)['"`]/g)) keys.set(m[1], keys.get(m[1]) ?? null);
+    if (!file.endsWith(path.join('flow', 'status.ts'))) continue;
+    for (const m of source.matchAll(/['"`](status\.[A-Za-z]+)['"`]/g)) keys.set(m[1], keys.get(m[1]) ?? null);
+    // this.text(<key or keys>, { a, b: …, c }): the values a template may use.
+    for (const m of source.matchAll(/this\.text\(([^{;]*?),\s*\{([^}]*)\}\s*\)/g)) {
+      const names = new Set(m[2].split(',').map((part) => /^\s*(\w+)/.exec(part)?.[1]).filter((n): n is string => !!n));
+      for (const k of m[1].matchAll(/['"`](status\.[A-Za-z]+)['"`]/g)) keys.set(k[1], names);
+    }
+  }
+  return keys;
+}
 
 describe('message catalogs', () => {
   for (const node of NODES) {
@@ -69,9 +83,11 @@ describe('message catalogs', () => {
 
       it('hold only keys the editor uses (runtime keys live under status and errors)', () => {
         const html = read('nodes', `${node}.html`);
-        const used = new Set(editorKeys(html).filter((u) => u.namespace === null).map((u) => u.key));
-        // Keys the dialog builds from the runtime's list of server kinds.
-        const built = (key: string) => key.startsWith(`${node}.kind.`) && html.includes(`"${node}.kind." + `);
+        const uses = editorKeys(html).filter((u) => u.namespace === null);
+        const used = new Set(uses.filter((u) => !u.prefix).map((u) => u.key));
+        // Groups of keys the dialog completes at run time, as in this._("completion-api.kind." + kind).
+        const prefixes = uses.filter((u) => u.prefix).map((u) => u.key);
+        const built = (key: string) => prefixes.some((prefix) => key.startsWith(prefix));
         const unused = [...leaves(readCatalog('en-US', node)).keys()].filter(
           (key) => !used.has(key) && !built(key) && !key.startsWith(`${node}.status.`) && !key.startsWith(`${node}.errors.`),
         );
@@ -81,25 +97,36 @@ describe('message catalogs', () => {
   }
 
   describe('runtime keys of create-completion', () => {
-    it('status and errors hold exactly the agreed keys', () => {
+    const used = runtimeKeys();
+
+    it('are found in the runtime sources', () => {
+      assert.ok(used.has('status.requesting') && used.has('errors.noConnection'), [...used.keys()].join(', '));
+    });
+
+    it('exist in en-US, de and ja, and status and errors hold no others', () => {
       for (const lang of LANGS) {
         const catalog = readCatalog(lang, 'create-completion');
         const runtime = [...leaves(catalog).keys()]
           .filter((k) => k.startsWith('create-completion.status.') || k.startsWith('create-completion.errors.'))
           .map((k) => k.slice('create-completion.'.length))
           .sort();
-        assert.deepEqual(runtime, Object.keys(RUNTIME_KEYS).sort(), lang);
+        assert.deepEqual(runtime, [...used.keys()].sort(), lang);
       }
     });
 
-    it('en-US has the agreed texts; de and ja the same placeholders', () => {
-      const en = readCatalog('en-US', 'create-completion');
-      for (const [key, text] of Object.entries(RUNTIME_KEYS)) {
-        assert.equal(lookup(en, `create-completion.${key}`), text, key);
+    it('fill only the values the runtime gives them, the same in every language', () => {
+      for (const [key, names] of used) {
+        const en = lookup(readCatalog('en-US', 'create-completion'), `create-completion.${key}`);
+        assert.equal(typeof en, 'string', key);
+        if (names) {
+          for (const placeholder of placeholders(en as string)) {
+            assert.ok(names.has(placeholder.slice(2, -2)), `${key}: ${placeholder} is not among the values the runtime gives (${[...names].join(', ')})`);
+          }
+        }
         for (const lang of ['de', 'ja'] as const) {
           const translated = lookup(readCatalog(lang, 'create-completion'), `create-completion.${key}`);
           assert.equal(typeof translated, 'string', `${lang} ${key}`);
-          assert.deepEqual(placeholders(translated as string), placeholders(text), `${lang} ${key}`);
+          assert.deepEqual(placeholders(translated as string), placeholders(en as string), `${lang} ${key}`);
         }
       }
     });

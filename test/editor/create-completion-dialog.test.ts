@@ -5,13 +5,15 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CONNECTION_FACTS, REQUEST_FACTS } from '../../nodes/lib/editor-facts';
 import { REPO_ROOT } from '../support/paths';
+import { LANGS, lookup, readCatalog } from '../support/editor-files';
 import {
   assertInvalid, assertValid, check, editorNode, loadDefinition, plain, type Definition,
 } from '../support/editor-definition';
 
-describe('editor definitions', () => {
-  describe('create-completion', () => {
+describe('create-completion dialog', () => {
+  describe('definition', () => {
     let type = '';
     let def: Definition;
     let html = '';
@@ -19,7 +21,7 @@ describe('editor definitions', () => {
       ({ type, def, html } = loadDefinition('create-completion'));
     });
     const properties = [
-      'name', 'api', 'model', 'prompt', 'promptType',
+      'name', 'api', 'model', 'modelType', 'prompt', 'promptType',
       'temperature', 'top_p', 'frequency_penalty', 'presence_penalty', 'seed', 'max_tokens',
       'n_completions', 'best_of', 'logprobs', 'echo', 'stop', 'logit_bias',
       'stream', 'include_usage', 'suffix', 'user', 'extra', 'resultFormat',
@@ -40,10 +42,12 @@ describe('editor definitions', () => {
       assert.deepEqual(def.defaults.api.type, 'completion-api');
       assert.equal(def.defaults.api.required, true);
       assert.equal(def.defaults.promptType.value, 'str');
-      assert.equal(def.defaults.resultFormat.value, 'raw');
+      assert.equal(def.defaults.modelType.value, 'str');
+      // The runtime's first format is its default (raw).
+      assert.equal(def.defaults.resultFormat.value, REQUEST_FACTS.resultFormats[0]);
       assert.deepEqual(plain(def.defaults.stop.value), []);
       assert.deepEqual(plain(def.defaults.logit_bias.value), []);
-      for (const prop of properties.filter((p) => !['api', 'promptType', 'resultFormat', 'stop', 'logit_bias'].includes(p))) {
+      for (const prop of properties.filter((p) => !['api', 'promptType', 'modelType', 'resultFormat', 'stop', 'logit_bias'].includes(p))) {
         assert.equal(def.defaults[prop].value, '', `${prop} defaults to blank`);
       }
     });
@@ -58,6 +62,7 @@ describe('editor definitions', () => {
         assert.match(html, new RegExp(`id="${id}"`), id);
       }
       assert.match(html, /<input type="hidden" id="node-input-promptType">/);
+      assert.match(html, /<input type="hidden" id="node-input-modelType">/);
     });
 
     it('validators take (value, opt), so Node-RED shows their messages', () => {
@@ -73,8 +78,11 @@ describe('editor definitions', () => {
       assert.equal(def.label?.call({ ...ctx, model: 'davinci-002' }), 'davinci-002');
       assert.equal(def.label?.call({ ...ctx, name: 'mine', model: 'davinci-002' }), 'mine');
       assert.equal(typeof def.paletteLabel === 'function' ? def.paletteLabel.call(node) : def.paletteLabel, 'create completion');
-      assert.equal(def.outputLabels?.call(node, 0), 'result');
-      assert.equal(def.outputLabels?.call(node, 1), 'passthrough');
+      assert.equal(def.outputLabels?.call(node, 0), 'result: raw response (body and status)');
+      assert.equal(def.outputLabels?.call({ ...node, resultFormat: 'text' }, 0), 'result: completion text');
+      assert.equal(def.outputLabels?.call(node, 1), 'passthrough: the input message, after the request finished');
+      // A model read per message does not name the node.
+      assert.equal(def.label?.call({ ...ctx, model: 'payload.model', modelType: 'msg' }), 'create completion');
     });
 
     it('accepts blank numbers and numbers within the seed ranges', () => {
@@ -168,6 +176,101 @@ describe('editor definitions', () => {
     it('checks the result format', () => {
       for (const value of ['raw', 'text', 'choices']) assertValid('create-completion', def, 'resultFormat', value);
       assertInvalid('create-completion', def, 'resultFormat', 'csv');
+    });
+
+    it('takes a node without promptType, modelType, resultFormat or any other property as one with their defaults', () => {
+      // A hand-written flow, a generated one, or one saved before a property existed.
+      for (const prop of Object.keys(def.defaults).filter((p) => p !== 'api' && def.defaults[p].validate)) {
+        assertValid('create-completion', def, prop, undefined, { api: 'conn-openai' });
+      }
+      assertValid('create-completion', def, 'prompt', 'Say hi', {});
+      assertValid('create-completion', def, 'model', 'my-model', {});
+      assert.equal(def.label?.call(editorNode('create-completion', { model: 'my-model' })), 'my-model');
+    });
+
+    it('takes the model as a name (blank allowed: the message brings it) or from msg, flow, global or env', () => {
+      assertValid('create-completion', def, 'model', '', { modelType: 'str' });
+      assertValid('create-completion', def, 'model', 'qwen2.5-7b-instruct', { modelType: 'str' });
+      for (const type of ['msg', 'flow', 'global']) {
+        assertValid('create-completion', def, 'model', 'payload.model', { modelType: type });
+        assertInvalid('create-completion', def, 'model', '', { modelType: type });
+      }
+      assertValid('create-completion', def, 'model', 'MODEL', { modelType: 'env' });
+      assertInvalid('create-completion', def, 'model', ' ', { modelType: 'env' });
+      for (const type of ['str', 'msg', 'flow', 'global', 'env']) assertValid('create-completion', def, 'modelType', type);
+      for (const type of ['json', 'jsonata', 'num']) assertInvalid('create-completion', def, 'modelType', type);
+      // Azure: the model field names a deployment, which may not be a dot segment.
+      assertInvalid('create-completion', def, 'model', '..', { api: 'conn-azure' });
+      assertValid('create-completion', def, 'model', '..', { api: 'conn-vllm' });
+    });
+
+    it('applies the limits of the connection\'s server kind, read from the runtime\'s profiles', () => {
+      const kinds = CONNECTION_FACTS.profiles;
+      // OpenAI's limits for OpenAI and for a connection saved without a kind, as at runtime.
+      for (const api of ['conn-openai', 'conn-none', '']) {
+        assertInvalid('create-completion', def, 'logprobs', String(kinds.openai.limits.logprobs! + 1), { api });
+        assertInvalid('create-completion', def, 'stop', ['a', 'b', 'c', 'd', 'e'], { api });
+      }
+      // llama.cpp lifts them: the server answers for itself.
+      assert.equal(kinds.llamacpp.limits.logprobs, null);
+      assertValid('create-completion', def, 'logprobs', '20', { api: 'conn-llamacpp' });
+      assertValid('create-completion', def, 'n_completions', '200', { api: 'conn-llamacpp' });
+      assertValid('create-completion', def, 'stop', Array.from({ length: 12 }, (_, i) => `s${i}`), { api: 'conn-llamacpp' });
+      assert.equal(
+        check('create-completion', def, 'stop', ['a', 'b', 'c', 'd', 'e'], { api: 'conn-openai' }),
+        `Stop sequences: at most ${kinds.openai.limits.stop} stop sequences for ${kinds.openai.label}`,
+      );
+    });
+
+    it('refuses what the connection\'s server refuses or ignores, with the runtime\'s reason', () => {
+      const why = (kind: keyof typeof CONNECTION_FACTS.profiles, param: string) => {
+        const profile = CONNECTION_FACTS.profiles[kind];
+        const rule = [...profile.refuses, ...profile.ignores].find((r) => r.param === param);
+        assert.ok(rule, `${kind} has a rule about ${param}`);
+        return `${profile.label} ${rule.why}`;
+      };
+      assert.equal(check('create-completion', def, 'echo', 'true', { api: 'conn-llamacpp' }), `Echo prompt: ${why('llamacpp', 'echo')}`);
+      assertValid('create-completion', def, 'echo', 'false', { api: 'conn-llamacpp' });
+      assertValid('create-completion', def, 'echo', 'true', { api: 'conn-vllm' });
+      assert.equal(check('create-completion', def, 'n_completions', '2', { api: 'conn-ollama' }), `Completions (n): ${why('ollama', 'n')}`);
+      assertValid('create-completion', def, 'n_completions', '1', { api: 'conn-ollama' });
+      assert.equal(check('create-completion', def, 'suffix', 'end', { api: 'conn-vllm' }), `Suffix: ${why('vllm', 'suffix')}`);
+      assertValid('create-completion', def, 'suffix', '', { api: 'conn-vllm' });
+      assertInvalid('create-completion', def, 'logit_bias', [{ token: '13', bias: 5 }], { api: 'conn-ollama' });
+      assertValid('create-completion', def, 'logit_bias', [], { api: 'conn-ollama' });
+      assertInvalid('create-completion', def, 'best_of', '2', { api: 'conn-vllm' });
+      assertInvalid('create-completion', def, 'prompt', '[1, 2]', { api: 'conn-tgi', promptType: 'json' });
+      assertValid('create-completion', def, 'prompt', '["a"]', { api: 'conn-tgi', promptType: 'json' });
+      // A rule that holds only together with another field: LocalAI streams one string prompt only.
+      assertInvalid('create-completion', def, 'prompt', '["a", "b"]', { api: 'conn-localai', promptType: 'json', stream: 'true' });
+      assertValid('create-completion', def, 'prompt', '["a", "b"]', { api: 'conn-localai', promptType: 'json', stream: 'false' });
+      // A prompt read per message is not known in the editor.
+      assertValid('create-completion', def, 'prompt', 'payload', { api: 'conn-ollama', promptType: 'msg' });
+    });
+
+    it('keeps the text a logit-bias row came from, and wants its token ids before deploy', () => {
+      assertValid('create-completion', def, 'logit_bias', [{ token: '15339', bias: -100, text: 'hello' }]);
+      assert.equal(
+        check('create-completion', def, 'logit_bias', [{ token: '', bias: -100, text: 'hello' }]),
+        'Logit bias: "hello" is not yet turned into token ids: leave its field with the connection deployed',
+      );
+      assert.equal(
+        check('create-completion', def, 'logit_bias', [{ token: '5', bias: 101 }]),
+        `Logit bias: token 5: the bias must be a whole number from ${REQUEST_FACTS.logitBias.min} to ${REQUEST_FACTS.logitBias.max}`,
+      );
+    });
+
+    it('is found in the palette and quick-add by the words people type, in every language', () => {
+      // Node-RED's palette filter and quick-add match a node's type and palette label: the
+      // search words join them (onpaletteadd), made of the catalog's words and the server labels.
+      assert.equal(typeof def.onpaletteadd, 'function');
+      const labels = CONNECTION_FACTS.kinds.map((k) => CONNECTION_FACTS.profiles[k].label).join(' ');
+      for (const lang of LANGS) {
+        const words = `${String(lookup(readCatalog(lang, 'create-completion'), 'create-completion.search.words'))} ${labels}`.toLowerCase();
+        for (const word of ['openai', 'llm', 'gpt', 'ai', 'ollama', 'llama', 'vllm']) {
+          assert.ok(words.includes(word), `${lang}: "${word}" finds the node`);
+        }
+      }
     });
   });
 });

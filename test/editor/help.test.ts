@@ -76,14 +76,55 @@ describe('help', () => {
           assert.ok(body.includes(code), `${where}: names error code ${code}`);
         }
         for (const status of ['408', '409', '429', '5xx']) assert.ok(body.includes(status), `${where}: names retried status ${status}`);
-        assert.ok(body.includes('https://platform.openai.com/docs/api-reference/completions'), `${where}: links the OpenAI reference`);
+        // The parameters are explained here, not by a link to OpenAI's reference.
+        assert.doesNotMatch(body, /platform\.openai\.com\/docs\/api-reference/, `${where}: explains rather than links`);
         assert.ok(body.includes(README_URL), `${where}: links the README`);
+      });
+
+      it('create-completion: one explanation per field of the dialog, each field as the dialog labels it', () => {
+        const where = `${lang}/create-completion.html`;
+        const body = helpBody(lang, 'create-completion');
+        const tree = parse(body, where);
+        const catalog = readCatalog(lang, 'create-completion');
+        // The dialog's fields: each row has a tooltip (create-completion.tip.<field>).
+        const fields = Object.keys(lookup(catalog, 'create-completion.tip') as object);
+        assert.ok(fields.length >= 21, `${fields.length} fields with a tooltip`);
+        const lists = find(tree, (e) => e.tag === 'dl' && !hasClass(e, 'message-properties'));
+        assert.equal(lists.length, 1, `${where}: one <dl> of parameters`);
+        const terms = lists[0].children.filter((e) => e.tag === 'dt').map((e) => textOf(body, e));
+        const labels = fields.map((f) => String(lookup(catalog, `create-completion.label.${f}`)));
+        assert.deepEqual([...terms].sort(), [...labels].sort(), `${where}: the parameter list names every field by its label`);
+        const dds = lists[0].children.filter((e) => e.tag === 'dd').map((e) => textOf(body, e));
+        assert.equal(dds.length, terms.length);
+        for (const [i, dd] of dds.entries()) assert.ok(dd.length >= (lang === 'ja' ? 15 : 40), `${where}: ${terms[i]} is explained: "${dd}"`);
+        // Each one-line tooltip exists for every field, in this language.
+        for (const f of fields) assert.ok(String(lookup(catalog, `create-completion.tip.${f}`)).length > 10, `${lang} tip ${f}`);
+      });
+
+      it('create-completion: the streaming sequence in order, and msg.error explained', () => {
+        const where = `${lang}/create-completion.html`;
+        const body = helpBody(lang, 'create-completion');
+        const tree = parse(body, where);
+        const sequence = tree.children.filter((e) => e.tag === 'ol' && !hasClass(e, 'node-ports'));
+        assert.equal(sequence.length, 1, `${where}: one ordered list, the streaming sequence`);
+        const steps = sequence[0].children.filter((e) => e.tag === 'li').map((e) => textOf(body, e));
+        assert.equal(steps.length, 3, `${where}: chunks, the assembled result, the passthrough`);
+        assert.match(steps[0], /msg\.parts/);
+        assert.match(steps[1], /msg\.complete = true/);
+        assert.match(steps[1], /msg\.parts\.count/);
+        const errorList = find(tree, (e) => e.tag === 'dl' && hasClass(e, 'message-properties'))
+          .map((dl) => find(dl, (e) => e.tag === 'dt').map((e) => textOf(body, e).split(' ')[0]))
+          .find((dts) => dts.includes('error.message'));
+        assert.deepEqual(errorList, ['error.message', 'error.code', 'error.cause'], `${where}: msg.error`);
+        for (const detail of ['status', 'fields', 'attempts', 'phase', 'hint']) assert.ok(body.includes(`<code>${detail}</code>`), `${where}: cause.${detail}`);
       });
 
       it('create-completion: the same message properties as en-US', () => {
         const dts = (l: Lang) => {
           const body = helpBody(l, 'create-completion');
-          return find(parse(body, l), (e) => e.tag === 'dt').map((e) => textOf(body, e).split(' ')[0]);
+          return find(parse(body, l), (e) => e.tag === 'dl' && hasClass(e, 'message-properties'))
+            .flatMap((dl) => find(dl, (e) => e.tag === 'dt'))
+            .map((e) => textOf(body, e).split(' ')[0]);
         };
         assert.deepEqual(dts(lang), dts('en-US'));
       });

@@ -30,6 +30,13 @@ export interface Definition {
   [key: string]: unknown;
 }
 
+/** The connection node a create-completion node's `api` names, in the tests: `conn-<kind>`, or `conn-none` without a kind. */
+export function connection(id: unknown): { type: string; serverKind?: string } | null {
+  if (typeof id !== 'string') return null;
+  if (id === 'conn-none') return { type: 'completion-api' };
+  return id.startsWith('conn-') ? { type: 'completion-api', serverKind: id.slice('conn-'.length) } : null;
+}
+
 /** Runs the editor script of nodes/<node>.html against a stand-in RED and returns what it registered. */
 export function loadDefinition(node: NodeType): { type: string; def: Definition; html: string } {
   const html = read('nodes', `${node}.html`);
@@ -41,7 +48,8 @@ export function loadDefinition(node: NodeType): { type: string; def: Definition;
     settings: JSON.parse(JSON.stringify({ createCompletionFacts: REQUEST_FACTS, completionApiFacts: CONNECTION_FACTS })),
     nodes: {
       registerType: (type: string, def: Definition) => registered.push({ type, def }),
-      node: (id: string) => (id === 'llama-connection' ? { type: 'completion-api', serverKind: 'llamacpp' } : null),
+      // Connections by id: `conn-<kind>` is a connection of that server kind, `conn-none` one saved without a kind.
+      node: (id: string) => connection(id),
     },
     validators: {
       number: () => () => true,
@@ -50,6 +58,7 @@ export function loadDefinition(node: NodeType): { type: string; def: Definition;
     },
     utils: { validateTypedProperty: (v: string) => (v.trim() === '' ? 'invalid' : true) },
     _: (key: string) => key,
+    events: { on: () => {} },
   };
   const $ = () => {
     throw new Error('the editor script touched the DOM outside a dialog');
