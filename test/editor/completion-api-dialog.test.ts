@@ -12,8 +12,8 @@ import {
 const SERVER_KINDS = CONNECTION_FACTS.kinds;
 const RESERVED_HEADERS = CONNECTION_FACTS.headers.reserved;
 
-describe('editor definitions', () => {
-  describe('completion-api', () => {
+describe('completion-api dialog', () => {
+  describe('definition', () => {
     let type = '';
     let def: Definition;
     let html = '';
@@ -34,7 +34,8 @@ describe('editor definitions', () => {
       assert.deepEqual(
         plain(Object.fromEntries(Object.entries(def.defaults).filter(([k]) => k !== 'tls' && k !== 'proxy').map(([k, v]) => [k, v.value]))),
         {
-          name: '', serverKind: 'openai', baseUrl: 'https://api.openai.com/v1', apiVersion: CONNECTION_FACTS.defaultApiVersion, headers: [],
+          // A new connection has no kind and no address until the user picks the server.
+          name: '', serverKind: '', baseUrl: '', apiVersion: CONNECTION_FACTS.defaultApiVersion, headers: [],
           ...Object.fromEntries(Object.entries(CONNECTION_FACTS.fields).map(([name, field]) => [name, String(field.default)])),
           timeout: '', retryTimeouts: false,
         },
@@ -72,13 +73,14 @@ describe('editor definitions', () => {
       assert.equal(lookup(readCatalog('en-US', 'completion-api'), 'completion-api.kind.other'), 'Other OpenAI-compatible');
     });
 
-    it('shows the api-version only for Azure deployments, organization and project only for OpenAI and Other', () => {
+    it('shows the api-version only for Azure deployments, organization and project only where the key goes OpenAI\'s way', () => {
       assert.equal((html.match(/class="[^"]*\bcc-row-apiVersion\b/g) ?? []).length, 2, 'api-version row and hint');
-      assert.match(html, /<div class="form-row cc-row-apiVersion">\s*<label for="node-config-input-apiVersion">/);
-      assert.match(html, /<div class="form-row cc-row-openai">\s*<label for="node-config-input-organization">/);
-      assert.match(html, /<div class="form-row cc-row-openai">\s*<label for="node-config-input-project">/);
+      assert.match(html, /<div class="form-row cc-row-apiVersion"[^>]*>\s*<label for="node-config-input-apiVersion">/);
+      assert.match(html, /<div class="form-row cc-row-openai"[^>]*>\s*<label for="node-config-input-organization">/);
+      assert.match(html, /<div class="form-row cc-row-openai"[^>]*>\s*<label for="node-config-input-project">/);
       assert.match(html, /\$\("\.cc-row-apiVersion"\)\.toggle\(kind === "azure"\)/);
-      assert.match(html, /\$\("\.cc-row-openai"\)\.toggle\(kind === "openai" \|\| kind === "other"\)/);
+      assert.match(html, /\$\("\.cc-row-openai"\)\.toggle\(!!profile && profile\.auth === "openai"\)/);
+      assert.deepEqual(SERVER_KINDS.filter((k) => CONNECTION_FACTS.profiles[k].auth === 'openai'), ['other', 'openai']);
     });
 
     it('hints that the key may come from an environment variable and that header values are not secret', () => {
@@ -105,7 +107,10 @@ describe('editor definitions', () => {
     it('validates the server kind, the base URL per kind, and the api-version for Azure', () => {
       for (const kind of SERVER_KINDS) assertValid('completion-api', def, 'serverKind', kind);
       for (const kind of ['', 'azure-openai', 'OpenAI']) assertInvalid('completion-api', def, 'serverKind', kind);
-      // A flow written without a kind means OpenAI, as at runtime.
+      // A new connection must pick its server.
+      assert.equal(check('completion-api', def, 'serverKind', ''), 'Server kind: choose the server');
+      // A flow written without a kind means what it means at runtime.
+      assert.equal(CONNECTION_FACTS.kindWhenMissing, 'openai');
       assertValid('completion-api', def, 'serverKind', undefined);
 
       assertValid('completion-api', def, 'baseUrl', '', { serverKind: 'openai' });
@@ -126,6 +131,24 @@ describe('editor definitions', () => {
       assertInvalid('completion-api', def, 'apiVersion', '2024-10-21&x=1', { serverKind: 'azure' });
       assert.equal(check('completion-api', def, 'apiVersion', '', { serverKind: 'azure' }), 'API version: required for Azure OpenAI – deployments');
       for (const kind of SERVER_KINDS.filter((k) => k !== 'azure')) assertValid('completion-api', def, 'apiVersion', '', { serverKind: kind });
+    });
+
+    it('marks a /v1 left in the address of an Azure resource endpoint', () => {
+      for (const kind of SERVER_KINDS.filter((k) => CONNECTION_FACTS.profiles[k].resourceEndpoint)) {
+        const label = String(lookup(readCatalog('en-US', 'completion-api'), `completion-api.kind.${kind}`));
+        for (const url of ['http://localhost:8080/v1', 'https://res.openai.azure.com/v1', 'https://res.openai.azure.com/v1/', 'https://res.openai.azure.com/v1/openai/deployments']) {
+          assert.equal(
+            check('completion-api', def, 'baseUrl', url, { serverKind: kind }),
+            `Base URL: ${label} takes the resource endpoint without /v1, e.g. ${CONNECTION_FACTS.profiles[kind].placeholder}`,
+            `${kind} ${url}`,
+          );
+        }
+        for (const url of ['https://res.openai.azure.com', 'https://res.openai.azure.com/', 'https://res.openai.azure.com/openai/v1', 'https://gw.example/azure']) {
+          assertValid('completion-api', def, 'baseUrl', url, { serverKind: kind });
+        }
+      }
+      // Other kinds take /v1 as it is.
+      assertValid('completion-api', def, 'baseUrl', 'http://localhost:8080/v1', { serverKind: 'llamacpp' });
     });
 
     it('validates extra headers: HTTP token names, no auth or framing headers, no duplicates, no line breaks', () => {
