@@ -529,6 +529,84 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
       assert.equal(await page.evaluate(() => (window as any).RED.nodes.node('cc-vllm').extra), '{"top_k":40,"min_p":0.05}');
     });
 
+    it('logit bias by text: a text becomes its token ids through the server\'s tokenizer, one row per id, the text kept beside them', async function () {
+      const asked: unknown[] = [];
+      await page.route('**/completion-api/*/tokenize', async (route) => {
+        const body = route.request().postDataJSON() as { text: string };
+        asked.push({ url: new URL(route.request().url()).pathname, body });
+        if (body.text === 'no such') {
+          await route.fulfill({ status: 502, contentType: 'application/json', body: JSON.stringify({ error: 'the server has no tokenizer' }) });
+          return;
+        }
+        const tokens = body.text === 'hello world' ? [15339, 1917] : [42];
+        await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ tokens }) });
+      });
+      await openNodeDialog(page, 'cc-llama');
+      await page.click('.cc-section[data-section="advanced"]');
+      assert.match(await page.locator('#node-input-logit_bias-tokenizer').innerText(), /llama\.cpp server turns a text into token ids/);
+      const addRow = page.locator('.red-ui-editableList:has(#node-input-logit_bias-container) .red-ui-editableList-addButton');
+      const rows = page.locator('#node-input-logit_bias-container > li');
+      await addRow.click();
+      await rows.nth(0).locator('.node-input-logit_bias-bias').fill('-100');
+      await rows.nth(0).locator('.node-input-logit_bias-token').fill('hello world');
+      await rows.nth(0).locator('.node-input-logit_bias-token').press('Tab');
+      await page.waitForFunction(() => document.querySelectorAll('#node-input-logit_bias-container > li').length === 2);
+      assert.deepEqual(asked, [{ url: '/completion-api/k-llama/tokenize', body: { text: 'hello world', model: 'any' } }]);
+      const shown = await rows.evaluateAll((lis) => lis.map((li) => ({
+        token: (li.querySelector('.node-input-logit_bias-token') as HTMLInputElement).value,
+        bias: (li.querySelector('.node-input-logit_bias-bias') as HTMLInputElement).value,
+        origin: li.querySelector('.node-input-logit_bias-origin')!.textContent,
+      })));
+      assert.deepEqual(shown, [
+        { token: '15339', bias: '-100', origin: 'from "hello world", token 1 of 2' },
+        { token: '1917', bias: '-100', origin: 'from "hello world", token 2 of 2' },
+      ]);
+      // A token id stays as it is; a text the server cannot turn into ids is marked, with its reason.
+      await addRow.click();
+      await rows.nth(2).locator('.node-input-logit_bias-token').fill('50256');
+      await rows.nth(2).locator('.node-input-logit_bias-bias').fill('5');
+      await rows.nth(2).locator('.node-input-logit_bias-token').press('Tab');
+      await addRow.click();
+      await rows.nth(3).locator('.node-input-logit_bias-token').fill('no such');
+      await rows.nth(3).locator('.node-input-logit_bias-token').press('Tab');
+      await page.waitForFunction(() => /the server has no tokenizer/.test(document.querySelectorAll('#node-input-logit_bias-container .node-input-logit_bias-origin')[3]?.textContent ?? ''));
+      assert.equal(await rows.nth(3).locator('.node-input-logit_bias-token.input-error').count(), 1);
+      assert.equal(asked.length, 2, 'a token id is not sent to the tokenizer');
+      await rows.nth(3).locator('.red-ui-editableList-item-remove').click();
+      await page.waitForFunction(() => document.querySelectorAll('#node-input-logit_bias-container > li').length === 3);
+      await page.selectOption('#node-input-echo', 'false');
+      await closeDialog(page, 'ok');
+      assert.deepEqual(await page.evaluate(() => (window as any).RED.nodes.node('cc-llama').logit_bias), [
+        { token: '15339', bias: -100, text: 'hello world' },
+        { token: '1917', bias: -100, text: 'hello world' },
+        { token: '50256', bias: 5 },
+      ]);
+      // Reopened, the rows still say where their ids came from.
+      await openNodeDialog(page, 'cc-llama');
+      assert.equal(await page.locator('#node-input-logit_bias-container .node-input-logit_bias-origin').first().textContent(), 'from "hello world", token 1 of 2');
+      await closeDialog(page);
+      await page.unroute('**/completion-api/*/tokenize');
+    });
+
+    it('logit bias by text: a server without a tokenizer says so, and an undeployed connection asks for a deploy', async function () {
+      await openNodeDialog(page, 'cc-ollama');
+      await page.click('.cc-section[data-section="advanced"]');
+      assert.match(await page.locator('#node-input-logit_bias-tokenizer').innerText(), /Ollama has no tokenizer the node can ask: give token ids/);
+      await closeDialog(page);
+      await page.route('**/completion-api/*/tokenize', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not deployed"}' }));
+      await openNodeDialog(page, 'cc-openai');
+      await page.click('.cc-section[data-section="advanced"]');
+      await page.locator('.red-ui-editableList:has(#node-input-logit_bias-container) .red-ui-editableList-addButton').click();
+      const row = page.locator('#node-input-logit_bias-container > li').first();
+      await row.locator('.node-input-logit_bias-token').fill('hello');
+      await row.locator('.node-input-logit_bias-token').press('Tab');
+      await page.waitForFunction(() => /deploy the connection first/.test(document.querySelector('#node-input-logit_bias-container .node-input-logit_bias-origin')?.textContent ?? ''));
+      // Not turned into ids yet: the node says what is missing.
+      assert.match(await page.locator('#node-input-logit_bias-problem').innerText(), /"hello" is not yet turned into token ids/);
+      await closeDialog(page);
+      await page.unroute('**/completion-api/*/tokenize');
+    });
+
     it('takes a screenshot of the whole grouped dialog for the README', async function () {
       await openNodeDialog(page, 'cc-ollama');
       await page.click('.cc-section[data-section="advanced"]');
