@@ -75,7 +75,7 @@ async function snapshotBuild(): Promise<string> {
 
 function startServer(build: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [path.join(build, 'dist', 'demo-server', 'cli.js')], {
-    env: { ...process.env, PORT: '0', TOKEN_DELAY_MS: '0' },
+    env: { ...process.env, DEMO_SERVER_PORT: '0', TOKEN_DELAY_MS: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);

@@ -5,18 +5,12 @@
 // compare a streamed answer with a non-streamed one and benchmarks cost almost nothing.
 // Generation: FNV-1a of (prompt text, seed) mixed with the choice's index among the `n`
 // choices of its prompt seeds a small PRNG (mulberry32) that picks tokens from a fixed
-// vocabulary. No tokenizer, no model: a stand-in, not a language model.
+// vocabulary (tokenizer.ts). No model: a stand-in, not a language model.
 
-/** The vocabulary: every generated token is one of these strings. Includes ".", "\n" and
- * multi-byte UTF-8 words so that streams exercise UTF-8 splitting. */
-export const VOCABULARY: readonly string[] = [
-  ' the', ' a', ' node', ' flow', ' red', ' message', ' payload', ' wire', ' inject', ' debug',
-  ' function', ' switch', ' change', ' template', ' stream', ' token', ' model', ' prompt', ' text', ' reply',
-  ' is', ' are', ' was', ' will', ' can', ' sends', ' reads', ' writes', ' joins', ' splits',
-  ' quickly', ' slowly', ' today', ' again', ' always', ' never', ' and', ' or', ' but', ' with',
-  ' café', ' 日本', ' naïve', ' Grüße', ' €',
-  ',', '.', '.', '\n', ' demo',
-];
+import { fnv1a, makeRng } from './hash';
+import { countPieces, splitPieces, tokenId, utf8Bytes, VOCABULARY } from './tokenizer';
+
+export { fnv1a, tokenId, utf8Bytes, VOCABULARY };
 
 export interface CompletionLogprobs {
   tokens: string[];
@@ -72,31 +66,6 @@ export const SYSTEM_FINGERPRINT = 'fp_demo';
 export const DEFAULT_PROMPT = '<|endoftext|>';
 export const DEFAULT_MAX_TOKENS = 16;
 
-// ---------------------------------------------------------------------------------------
-// Hashing
-
-/** 32-bit FNV-1a over the UTF-16 code units of `text`, continuing from `hash`. */
-export function fnv1a(text: string, hash = 0x811c9dc5): number {
-  let h = hash >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
-/** mulberry32: a tiny, fast PRNG with good enough spread. Returns a uint32 per call. */
-function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 const round4 = (x: number): number => Math.round(x * 10000) / 10000;
 
 // ---------------------------------------------------------------------------------------
@@ -105,7 +74,7 @@ const round4 = (x: number): number => Math.round(x * 10000) / 10000;
 export interface PromptInfo {
   /** The prompt as text (token-id prompts rendered as "<1212><318>"). */
   text: string;
-  /** Prompt token count: words of a string prompt, length of a token-id array. */
+  /** Prompt token count: pieces of a string prompt (tokenizer.ts), length of a token-id array. */
   tokenCount: number;
   /** The prompt split into tokens whose concatenation is `text` (for echo + logprobs). */
   tokens: string[];
@@ -128,24 +97,8 @@ function isInt(x: unknown): x is number {
   return typeof x === 'number' && Number.isInteger(x);
 }
 
-function wordCount(text: string): number {
-  let count = 0;
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const space = c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
-    if (!space && !inWord) count++;
-    inWord = !space;
-  }
-  return count;
-}
-
-function splitTextTokens(text: string): string[] {
-  return text.match(/\s*\S+|\s+/g) ?? [];
-}
-
 function stringPrompt(text: string): PromptInfo {
-  return { text, tokenCount: wordCount(text), tokens: splitTextTokens(text) };
+  return { text, tokenCount: countPieces(text), tokens: splitPieces(text) };
 }
 
 function tokenPrompt(ids: readonly number[]): PromptInfo {
@@ -318,27 +271,42 @@ export function usageFor(plan: Plan, choices: readonly GeneratedChoice[]): Compl
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-/** The non-streamed response body for a request. */
-export function completionFor(request: Record<string, unknown>, meta: CompletionMeta): { body: CompletionBody } {
+/** A request's generation, computed once: what the body, the stream and a dialect's
+ * shaping all read. */
+export interface Generation {
+  plan: Plan;
+  choices: GeneratedChoice[];
+  meta: CompletionMeta;
+}
+
+export function generationFor(request: Record<string, unknown>, meta: CompletionMeta): Generation {
   const plan = planFor(request);
-  const generated = generateChoices(plan);
-  const choices: CompletionChoice[] = generated.map((c) => ({
+  return { plan, choices: generateChoices(plan), meta };
+}
+
+/** The non-streamed response body of a generation. */
+export function bodyOf(g: Generation): CompletionBody {
+  const { plan, meta } = g;
+  const choices: CompletionChoice[] = g.choices.map((c) => ({
     text: c.text,
     index: c.index,
     logprobs: logprobsSlice(plan, c, 0, c.tokens.length),
     finish_reason: c.finishReason,
   }));
   return {
-    body: {
-      id: meta.id,
-      object: 'text_completion',
-      created: meta.created,
-      model: plan.model,
-      system_fingerprint: SYSTEM_FINGERPRINT,
-      choices,
-      usage: usageFor(plan, generated),
-    },
+    id: meta.id,
+    object: 'text_completion',
+    created: meta.created,
+    model: plan.model,
+    system_fingerprint: SYSTEM_FINGERPRINT,
+    choices,
+    usage: usageFor(plan, g.choices),
   };
+}
+
+/** The non-streamed response body for a request. */
+export function completionFor(request: Record<string, unknown>, meta: CompletionMeta): { body: CompletionBody } {
+  return { body: bodyOf(generationFor(request, meta)) };
 }
 
 /**
@@ -348,9 +316,9 @@ export function completionFor(request: Record<string, unknown>, meta: Completion
  * stream_options.include_usage every chunk has `usage: null` and a last chunk with
  * `choices: []` carries the usage. `data: [DONE]` is not a chunk.
  */
-export function* streamChunkIterator(request: Record<string, unknown>, meta: CompletionMeta): Generator<CompletionChunk> {
-  const plan = planFor(request);
-  const generated = generateChoices(plan);
+export function* chunksOf(g: Generation): Generator<CompletionChunk> {
+  const { plan, meta } = g;
+  const generated = g.choices;
   const steps = generated.reduce((m, c) => Math.max(m, c.pieces.length, 1), 0);
   for (let s = 0; s < steps; s++) {
     for (const c of generated) {
@@ -390,22 +358,12 @@ export function* streamChunkIterator(request: Record<string, unknown>, meta: Com
   }
 }
 
+/** The chunks of the streamed answer for a request (see chunksOf). */
+export function streamChunkIterator(request: Record<string, unknown>, meta: CompletionMeta): Generator<CompletionChunk> {
+  return chunksOf(generationFor(request, meta));
+}
+
 /** All chunks of the streamed answer (without [DONE]). */
 export function streamChunksFor(request: Record<string, unknown>, meta: CompletionMeta): object[] {
   return Array.from(streamChunkIterator(request, meta));
-}
-
-// ---------------------------------------------------------------------------------------
-// Token ids and bytes, for dialects whose logprobs name them (see dialects.ts: llama.cpp)
-
-/** A stable integer id for a token: 1000 + its vocabulary index, or a hash-derived id
- * (>= 100000) for text that is not a vocabulary entry (a token cut by a stop sequence). */
-export function tokenId(token: string): number {
-  const i = VOCABULARY.indexOf(token);
-  return i >= 0 ? 1000 + i : 100000 + (fnv1a(token) % 50000);
-}
-
-/** The UTF-8 bytes of a token, as numbers. */
-export function utf8Bytes(token: string): number[] {
-  return Array.from(Buffer.from(token, 'utf8'));
 }

@@ -4,11 +4,14 @@ import { apiErrorOf, CompletionError } from './lib/errors/errors';
 import { publicError } from './lib/errors/public-error';
 import { copyableMessage, messageSource } from './lib/flow/message-copies';
 import { NodeStatus } from './lib/flow/status';
+import { dialogValues } from './lib/flow/typed-fields';
 import { buildRequest } from './lib/request/build-request';
 import { dialogDefaults, type DialogFields } from './lib/request/dialog-defaults';
 import { describeProblems } from './lib/request/validate';
-import { resultMessages, tokensUsed, RESULT_FORMATS, type Message, type ResultFormat } from './lib/results/result-messages';
+import { resultMessages, RESULT_FORMATS, type Message, type ResultFormat } from './lib/results/result-messages';
 import { expectedChoices, StreamMessages } from './lib/results/stream-messages';
+import { annotate } from './lib/results/annotate';
+import { classify } from './lib/errors/classify';
 import { REQUEST_FACTS, REQUEST_FACTS_SETTING } from './lib/editor-facts';
 
 interface CreateCompletionDef extends NodeDef, DialogFields {
@@ -32,8 +35,6 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const defaults = dialogDefaults(config);
     const format = (RESULT_FORMATS as readonly string[]).includes(config.resultFormat ?? '') ? (config.resultFormat as ResultFormat) : 'raw';
-    const promptType = config.promptType || 'str';
-    const modelType = config.modelType || 'str';
     const status = new NodeStatus(node, (key, values) => RED._(key, values));
     const inFlight = new Set<AbortController>();
     const settling = new Set<Promise<void>>();
@@ -42,25 +43,20 @@ export = function register(RED: NodeAPI): void {
 
     const connectionNode = () => RED.nodes.getNode(config.api) as CompletionApiNode | null;
 
-    /** A typed input of the dialog for this message (msg, flow, env, JSON...); a plain string is used as it is. */
-    const typedField = (field: 'prompt' | 'model', type: string, msg: NodeMessageInFlow): Promise<unknown> => {
-      const value = config[field] ?? '';
-      if (type === 'str') return Promise.resolve(value || undefined);
-      return new Promise((resolve, reject) => {
-        RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, result: unknown) =>
-          err ? reject(new CompletionError('INVALID_REQUEST', `${field}: ${err.message}`, { fields: [{ field, reason: err.message }] })) : resolve(result),
-        );
-      });
-    };
-
     async function handle(msg: NodeMessageInFlow, send: Send): Promise<void> {
       const api = connectionNode();
       if (!api) throw new CompletionError('NO_CONNECTION', RED._('create-completion.errors.noConnection'));
       if (!api.connection) throw new CompletionError('NO_CONNECTION', RED._('create-completion.errors.badConnection', { reason: api.connectionError ?? '' }));
       const connection = api.connection;
+      // A control message: the connection's budget starts afresh; the message goes on, nothing is sent.
+      if (msg.resetBudget === true) {
+        connection.budget.reset();
+        status.budgetReset(connection.budget.left());
+        if (!closed) send([null, msg]);
+        return;
+      }
 
-      const dialog = { prompt: await typedField('prompt', promptType, msg), model: modelType === 'str' ? undefined : await typedField('model', modelType, msg) };
-      const built = buildRequest(defaults, dialog, msg.payload, connection.settings.kind);
+      const built = buildRequest(defaults, await dialogValues(RED, node, config, msg), msg.payload, connection.settings.kind);
       if (!built.ok) {
         status.invalid(built.problems.map((p) => p.field));
         throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(built.problems)}`, { fields: built.problems });
@@ -94,10 +90,15 @@ export = function register(RED: NodeAPI): void {
             if (index % STREAM_STATUS_EVERY === 0) status.streaming(index + 1);
           },
         });
-        for (const message of response.events > 0 ? streamed.final(response) : resultMessages(format, response, source)) emit(message);
+        const results = response.events > 0 ? streamed.final(response) : resultMessages(format, response, source);
+        for (const message of annotate(results, response.accounting, format)) emit(message);
         if (!closed) send([null, msg]);
-        if (response.status >= 200 && response.status < 300) status.done(response.status, tokensUsed(response.body));
-        else status.answeredWithError(response.status, apiErrorOf(response.body)?.message);
+        if (response.status >= 200 && response.status < 300) {
+          status.done(response.status, response.accounting, connection.budget.active ? connection.budget.left() : undefined);
+        } else {
+          const api = apiErrorOf(response.body);
+          status.answeredWithError(response.status, classify(response.status, api)?.words, api?.message);
+        }
       } catch (error) {
         // A join behind a stream that broke off would hold its partial group forever.
         for (const message of streamed.resets()) emit(message);

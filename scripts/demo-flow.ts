@@ -1,59 +1,87 @@
 /**
- * The flow `npm start` deploys: every way to use create-completion, on one tab,
- * talking to the connection it is given.
+ * The flow `npm start` deploys into a fresh user directory: every way to use
+ * create-completion, on one tab, through the one connection the examples share.
  */
-type FlowNode = Record<string, unknown>;
+import { PROFILES, type ServerKindId } from '../nodes/lib/servers/profiles';
+import {
+  CONNECTION_ID, catchNode, comment, completion, connectionNode, debug, inject, join, layOut, serverHelp, switchNode,
+  type FlowNode,
+} from './flow-nodes';
 
-const TAB = 'demo-tab';
-const API = 'demo-api';
+export const DEMO_TAB = 'demo-tab';
+/** The name of the connection when it points at the demo server. */
+export const DEMO_CONNECTION_NAME = 'demo server';
 
-export function demoFlow(baseUrl: string, model: string, connectionName: string): FlowNode[] {
-  const at = (x: number, y: number) => ({ z: TAB, x, y });
-  const completion = (id: string, name: string, fields: FlowNode, wires: string[][], x: number, y: number): FlowNode => ({
-    id, type: 'create-completion', name, api: API, model, prompt: '', promptType: 'str', resultFormat: 'raw',
-    best_of: '', echo: '', frequency_penalty: '', logit_bias: [], logprobs: '', max_tokens: '', n_completions: '', presence_penalty: '',
-    seed: '', stop: [], stream: '', include_usage: '', suffix: '', temperature: '', top_p: '', user: '', extra: '',
-    ...fields, wires, ...at(x, y),
-  });
-  const inject = (id: string, name: string, payload: unknown, wires: string[], x: number, y: number): FlowNode => ({
-    id, type: 'inject', name,
-    props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '',
-    payload: typeof payload === 'string' ? payload : JSON.stringify(payload), payloadType: typeof payload === 'string' ? 'str' : 'json',
-    wires: [wires], ...at(x, y),
-  });
-  const debug = (id: string, name: string, property: string, x: number, y: number): FlowNode => ({
-    id, type: 'debug', name, active: true, tosidebar: true, console: false, tostatus: false,
-    complete: property, targetType: property === 'true' ? 'full' : 'msg', statusVal: '', statusType: 'auto', wires: [], ...at(x, y),
-  });
+/** How parameters travel down a chain: the chain's comment says it where it happens. */
+export const CHAIN_HELP = [
+  'Output 2 (the passthrough) sends on the message that came in, unchanged, once the request has finished. So whatever `msg.payload` holds reaches the next node too, where each parameter it carries overrides that node\'s own field, as in the first node.',
+  '',
+  'Here the inject sends `{"max_tokens": 6}`: both nodes answer in at most 6 tokens. The payload has no `prompt`, so each node uses the prompt of its own dialog and the two answers differ. Had the inject sent a `prompt` (or a string, which is the prompt), both nodes would have answered that same prompt.',
+  '',
+  'Put in the payload only what every node of the chain shares. To give a later node another prompt, set it in that node\'s dialog and keep it out of the payload, or change `msg.payload.prompt` between the nodes with a change node. To build the next prompt from an answer, wire output 1 (the result) through a template or change node instead: see the example *06 Chaining*.',
+].join('\n');
 
+/**
+ * The demo flow, talking to `baseUrl` with `model`. `connectionName` names the connection
+ * ('' lets the editor label it with its kind and host).
+ */
+export function demoFlow(baseUrl: string, model: string, connectionName: string, kind: ServerKindId = 'other'): FlowNode[] {
+  const c = (id: string, name: string, fields: Parameters<typeof completion>[2], wires: string[][]) => completion(id, name, { model, ...fields }, wires);
+  const where = connectionName ? `${connectionName} at ${baseUrl}` : baseUrl;
+  // Servers that return one choice whatever n says (Ollama, TGI) get a request for one.
+  const twoChoices = ![...PROFILES[kind].ignores, ...PROFILES[kind].refuses].some((rule) => rule.param === 'n');
   return [
-    { id: TAB, type: 'tab', label: 'Create Completion demo', disabled: false, info: '' },
-    { id: API, type: 'completion-api', name: connectionName, serverKind: 'other', apiVersion: '2024-10-21', headers: [], tls: '', baseUrl, timeout: '120', maxRetries: '2', maxInFlight: '4', maxQueue: '10000', maxResponseMB: '16' },
-    { id: 'demo-comment', type: 'comment', name: `Talking to ${connectionName} at ${baseUrl}. Click an inject button, watch the debug sidebar.`, info: '', wires: [], ...at(360, 40) },
+    { id: DEMO_TAB, type: 'tab', label: 'Create Completion demo', disabled: false, info: '' },
+    connectionNode({ kind, baseUrl, name: connectionName }),
+    ...layOut({ as: 'deployed', tab: DEMO_TAB }, [
+      {
+        node: comment('demo-comment', `Talking to ${where}. Click an inject's button; the results show in the debug sidebar.`, [
+          `Each row sends one request through the connection *${connectionName || kind}* (${baseUrl}) with the model \`${model}\`.`,
+          '',
+          '- **prompt string**: a string payload is the prompt; the raw response is `{ body, status }`.',
+          `- **with parameters**: a payload object sets request parameters over the node's own fields${twoChoices ? '; two choices as texts' : ''}.`,
+          '- **stream**: one message per event as it arrives, then the assembled response (`msg.complete`), which a join turns into the whole text.',
+          '- **chain**: two nodes one after the other, through the passthrough.',
+          '- **invalid parameters**: refused before sending, every bad field named, caught by a catch node.',
+          '',
+          serverHelp(connectionName === DEMO_CONNECTION_NAME
+            ? `The connection points at the demo server on ${baseUrl}, a deterministic stand-in, not a language model.`
+            : `The connection points at ${baseUrl}.`),
+          '',
+          'Or start over with the demo flow pointed at your server: `COMPLETION_BASE_URL=http://localhost:8080/v1 npm start -- --reset` (with `COMPLETION_SERVER_KIND`, `COMPLETION_MODEL` and `COMPLETION_API_KEY` where the address does not say it all).',
+        ].join('\n')),
+        col: 0, row: 0, free: true,
+      },
 
-    inject('demo-inject-basic', 'prompt string', 'Say this is a test', ['demo-basic'], 140, 100),
-    completion('demo-basic', 'raw response', { max_tokens: '16' }, [['demo-debug-basic'], []], 370, 100),
-    debug('demo-debug-basic', 'body and status', 'payload', 620, 100),
+      { node: inject('demo-inject-basic', 'prompt string', 'Say this is a test', ['demo-basic']), col: 0, row: 1 },
+      { node: c('demo-basic', 'format: raw', { max_tokens: '16' }, [['demo-debug-basic'], []]), col: 1, row: 1 },
+      { node: debug('demo-debug-basic', 'body and status'), col: 2, row: 1 },
 
-    inject('demo-inject-params', 'parameters', { prompt: 'Write a tagline for an ice cream shop.', n: 2, max_tokens: 12, temperature: 0.7, logprobs: 1 }, ['demo-text'], 140, 160),
-    completion('demo-text', 'text of 2 choices', { resultFormat: 'text' }, [['demo-debug-text'], []], 370, 160),
-    debug('demo-debug-text', 'texts', 'payload', 620, 160),
+      { node: inject('demo-inject-params', 'with parameters', { prompt: 'Write a tagline for an ice cream shop.', ...(twoChoices ? { n: 2 } : {}), max_tokens: 12, temperature: 0.7 }, ['demo-text']), col: 0, row: 2 },
+      { node: c('demo-text', twoChoices ? 'text, 2 choices' : 'format: text', { resultFormat: 'text' }, [['demo-debug-text'], []]), col: 1, row: 2 },
+      { node: debug('demo-debug-text', twoChoices ? 'two texts' : 'text'), col: 2, row: 2 },
 
-    inject('demo-inject-stream', 'stream', 'Tell me a short story about a robot.', ['demo-stream'], 140, 240),
-    completion('demo-stream', 'streamed text', { resultFormat: 'text', stream: 'true', include_usage: 'true', max_tokens: '48' }, [['demo-debug-delta', 'demo-join'], []], 370, 240),
-    debug('demo-debug-delta', 'each delta', 'payload', 620, 220),
-    { id: 'demo-join', type: 'join', name: 'whole text', mode: 'auto', build: 'object', property: 'payload', propertyType: 'msg', key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: '', count: '', reduceRight: false, wires: [['demo-debug-joined']], ...at(600, 260) },
-    debug('demo-debug-joined', 'joined text', 'payload', 800, 260),
+      { node: inject('demo-inject-stream', 'stream', 'Tell me a short story about a robot.', ['demo-stream']), col: 0, row: 3 },
+      { node: c('demo-stream', 'streaming text', { resultFormat: 'text', stream: 'true', include_usage: 'true', max_tokens: '24' }, [['demo-stream-final', 'demo-join'], []]), col: 1, row: 3 },
+      { node: switchNode('demo-stream-final', 'msg.complete?', 'complete', [{ t: 'true' }, { t: 'else' }], [['demo-debug-assembled'], ['demo-debug-delta']]), col: 2, row: 3 },
+      { node: debug('demo-debug-delta', 'each piece'), col: 3, row: 3.5 },
+      { node: debug('demo-debug-assembled', 'assembled response (complete msg)', 'true'), col: 3, row: 2.75 },
+      { node: join('demo-join', 'join the pieces', ['demo-debug-joined']), col: 2, row: 4.25 },
+      { node: debug('demo-debug-joined', 'the joined text'), col: 3, row: 4.25 },
 
-    inject('demo-inject-chain', 'chain', { prompt: 'Name a colour.', max_tokens: 4 }, ['demo-chain-a'], 140, 320),
-    completion('demo-chain-a', 'first', { resultFormat: 'text' }, [['demo-debug-chain-a'], ['demo-chain-b']], 370, 320),
-    completion('demo-chain-b', 'then second', { resultFormat: 'text', prompt: 'Name a fruit.', max_tokens: '4' }, [['demo-debug-chain-b'], []], 600, 340),
-    debug('demo-debug-chain-a', 'first result', 'payload', 620, 300),
-    debug('demo-debug-chain-b', 'second result', 'payload', 840, 340),
+      { node: comment('demo-chain-comment', 'Chain: the payload\'s parameters reach both nodes; each node keeps its own prompt', CHAIN_HELP), col: 0, row: 5.25, free: true },
+      { node: inject('demo-inject-chain', 'chain', { max_tokens: 6 }, ['demo-chain-a']), col: 0, row: 6 },
+      { node: c('demo-chain-a', 'first: a colour', { resultFormat: 'text', prompt: 'Name a colour.' }, [['demo-debug-chain-a'], ['demo-chain-b']]), col: 1, row: 6 },
+      { node: debug('demo-debug-chain-a', 'first answer'), col: 2, row: 6 },
+      { node: c('demo-chain-b', 'then: a fruit', { resultFormat: 'text', prompt: 'Name a fruit.' }, [['demo-debug-chain-b'], []]), col: 2, row: 6.75 },
+      { node: debug('demo-debug-chain-b', 'second answer'), col: 3, row: 6.75 },
 
-    inject('demo-inject-invalid', 'invalid request', { prompt: 'x', temperature: 3, n: 0 }, ['demo-invalid'], 140, 400),
-    completion('demo-invalid', 'validated', {}, [[], []], 370, 400),
-    { id: 'demo-catch', type: 'catch', name: 'errors', scope: null, uncaught: false, wires: [['demo-debug-error']], ...at(370, 460) },
-    debug('demo-debug-error', 'error', 'error', 620, 460),
+      { node: inject('demo-inject-invalid', 'invalid parameters', { prompt: 'x', temperature: 3, n: 0 }, ['demo-invalid']), col: 0, row: 8 },
+      { node: c('demo-invalid', 'validated', {}, [[], []]), col: 1, row: 8 },
+      { node: catchNode('demo-catch', 'errors', null, ['demo-debug-error']), col: 0, row: 9 },
+      { node: debug('demo-debug-error', 'msg.error', 'error'), col: 1, row: 9 },
+    ]),
   ];
 }
+
+export { CONNECTION_ID };

@@ -1,34 +1,43 @@
 /**
- * docs/flow.png for the README: the demo flow of `npm start` in the editor, after a
- * run of the "stream" and "parameters" injects, with their statuses on the nodes and
- * the debug sidebar showing the messages they produced.
+ * The README's pictures of the demo flow of `npm start`, after a run of its injects:
+ *   docs/flow.png            the flow in the editor, each node with its status
+ *   docs/debug-sidebar.png   the debug sidebar, ending with the assembled response of the stream
  *
  *   node dist/scripts/flow-screenshot.js      (after the build; not part of npm test)
  *
- * Starts dist/scripts/start.js as a child process on a free port (always against the
- * local demo server: OPENAI_API_KEY is not passed on, so the picture is the same every
- * time), drives Debian's Chromium (/usr/bin/chromium) with playwright-core as
- * test/editor.browser.test.ts does, and stops the child at the end. start.js uses
- * .node-red-demo/ of the repository: do not run this beside `npm start`.
+ * Starts dist/scripts/start.js as a child process in a fresh user directory, on free
+ * ports, always against the demo server (no COMPLETION_* or OPENAI_API_KEY passed on), so
+ * the pictures are the same every time and a running `npm start` is left alone. Drives
+ * Debian's Chromium (/usr/bin/chromium) with playwright-core, as the browser test does,
+ * and stops the child at the end. It fails when the editor opens with a dialog over the
+ * flow or when the demo's inject nodes do not line up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../test/support/chromium';
+import { DEMO_SERVER_PORT } from './flow-nodes';
 
 const root = path.resolve(__dirname, '..', '..');
-const output = path.join(root, 'docs', 'flow.png');
-const VIEWPORT = { width: 1400, height: 800 };
+const FLOW_PNG = path.join(root, 'docs', 'flow.png');
+const SIDEBAR_PNG = path.join(root, 'docs', 'debug-sidebar.png');
+const VIEWPORT = { width: 1600, height: 900 };
+/** How wide the debug sidebar is drawn, so that its messages read without wrapping. */
+const SIDEBAR_WIDTH = 460;
 /**
- * The injects clicked, in order, each with the node whose green status shows its result:
- * the stream first, so that the debug sidebar (which keeps the newest message at the
- * bottom) ends with its deltas, the joined text and then the two texts of "parameters".
+ * The injects clicked, in order, each with the node whose green status shows its result.
+ * The stream's pieces come before the chain's two answers and the caught error, so that
+ * the sidebar, scrolled to the assembled response, shows them all below it.
  */
 const RUNS = [
-  { inject: 'demo-inject-stream', result: 'demo-stream' },
+  { inject: 'demo-inject-basic', result: 'demo-basic' },
   { inject: 'demo-inject-params', result: 'demo-text' },
+  { inject: 'demo-inject-stream', result: 'demo-stream' },
+  { inject: 'demo-inject-chain', result: 'demo-chain-b' },
+  { inject: 'demo-inject-invalid', result: null },
 ];
 
 function freePort(): Promise<number> {
@@ -42,17 +51,25 @@ function freePort(): Promise<number> {
   });
 }
 
-/** `node dist/scripts/start.js` on `port`; resolves once the demo flow is deployed. */
-function startDemo(port: number): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** `node dist/scripts/start.js` in `userDir` on free ports; resolves once the demo flow is deployed. */
+async function startDemo(userDir: string): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const startJs = path.join(root, 'dist', 'scripts', 'start.js');
   if (!fs.existsSync(startJs)) throw new Error(`${startJs} is missing: build first (node scripts/build.js)`);
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' };
-  delete env.OPENAI_API_KEY;
-  const child = spawn(process.execPath, [startJs], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const port = await freePort();
+  // The demo server on its documented address, as the picture shows it, unless that is taken.
+  const demoPort = (await isFree(DEMO_SERVER_PORT)) ? DEMO_SERVER_PORT : await freePort();
+  if (demoPort !== DEMO_SERVER_PORT) console.warn(`port ${DEMO_SERVER_PORT} is taken: the pictures show the demo server on ${demoPort}`);
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DEMO_SERVER_PORT: String(demoPort), DEMO_USER_DIR: userDir };
+  for (const name of ['OPENAI_API_KEY', 'COMPLETION_BASE_URL', 'COMPLETION_SERVER_KIND', 'COMPLETION_MODEL', 'COMPLETION_API_KEY', 'RESET']) delete env[name];
+  const child = spawn(process.execPath, [startJs], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const log = () => text;
   return new Promise((resolve, reject) => {
@@ -92,18 +109,62 @@ function nodeGroup(id: string): string {
 
 // The functions given to page.evaluate/waitForFunction run in the page and reach its
 // globals through `globalThis as any` (the project compiles without the DOM lib).
-async function takePicture(page: Page, url: string): Promise<void> {
+
+/** What covers the flow on first open: dialogs, popovers, notifications, a tour. */
+async function coveringElements(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const { document } = globalThis as any;
+    const selectors = ['.ui-dialog', '.red-ui-popover', '.red-ui-notification', '.red-ui-tourGuide-shade', '.red-ui-tourGuide-popover'];
+    const shown: string[] = [];
+    for (const selector of selectors) {
+      for (const el of document.querySelectorAll(selector)) {
+        const style = (globalThis as any).getComputedStyle(el);
+        if (style.display !== 'none' && style.visibility !== 'hidden' && el.getClientRects().length > 0) shown.push(`${selector}: ${String(el.textContent).trim().slice(0, 80)}`);
+      }
+    }
+    return shown;
+  });
+}
+
+/** The left edges of the demo's inject and catch nodes as the editor draws them. */
+async function leftEdges(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(() => {
+    const { RED } = globalThis as any;
+    const edges: Record<string, number> = {};
+    RED.nodes.eachNode((n: any) => {
+      if (n.type === 'inject' || n.type === 'catch') edges[n.name] = n.x - n.w / 2;
+    });
+    return edges;
+  });
+}
+
+async function takePictures(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await page.waitForSelector(nodeGroup('demo-debug-error'), { state: 'visible', timeout: 30_000 });
   await page.waitForSelector('#red-ui-palette .red-ui-palette-node[data-palette-type="create-completion"]', { state: 'attached' });
+  // Whatever would open by itself has had time to.
+  await page.waitForTimeout(2_500);
+  const covering = await coveringElements(page);
+  if (covering.length > 0) throw new Error(`the editor opened with something over the flow:\n  ${covering.join('\n  ')}`);
+  const edges = await leftEdges(page);
+  if (new Set(Object.values(edges)).size !== 1) throw new Error(`the inject and catch nodes do not line up: ${JSON.stringify(edges)}`);
 
-  // A clean editor: the debug sidebar in front, no palette (it explains nothing about
-  // this package and takes width from the flow), nothing selected.
+  // The debug sidebar in front and wider, no palette (it explains nothing about this
+  // package and takes width from the flow), nothing selected.
   await page.evaluate(() => {
-    const { RED } = (globalThis as any);
+    const { RED } = globalThis as any;
     RED.menu.setSelected('menu-item-palette', false);
     RED.sidebar.show('debug');
   });
+  const separator = await page.locator('#red-ui-sidebar-separator').boundingBox();
+  const sidebarBox = await page.locator('#red-ui-sidebar').boundingBox();
+  if (separator && sidebarBox) {
+    const from = { x: separator.x + separator.width / 2, y: separator.y + separator.height / 2 };
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(from.x - (SIDEBAR_WIDTH - sidebarBox.width), from.y, { steps: 8 });
+    await page.mouse.up();
+  }
   await page.waitForTimeout(300);
 
   for (const { inject, result } of RUNS) {
@@ -112,6 +173,7 @@ async function takePicture(page: Page, url: string): Promise<void> {
       page.locator(`${nodeGroup(inject)} rect.red-ui-flow-node-button-button`).click(),
     ]);
     if (!res.ok()) throw new Error(`inject ${inject}: ${res.status()} ${await res.text()}`);
+    if (result === null) continue;
     // The result node ends with a green "done" status (HTTP status and tokens).
     await page.waitForFunction(
       (sel) => {
@@ -124,35 +186,40 @@ async function takePicture(page: Page, url: string): Promise<void> {
   }
   await page.waitForTimeout(2_000);
 
-  // Open the last message (the array of the two texts of "parameters") and keep the
-  // list scrolled to its end.
-  const lastMessage = page.locator('.red-ui-debug-content-list .red-ui-debug-msg').last();
-  await lastMessage.locator('.red-ui-debug-msg-object-handle').first().click();
-  await page.evaluate(() => {
+  // Open the assembled response and scroll the list to it: the joined text, the chain's
+  // two answers and the caught error follow it.
+  const messages = page.locator('.red-ui-debug-content-list .red-ui-debug-msg');
+  const assembled = messages.filter({ has: page.locator('.red-ui-debug-msg-name', { hasText: 'assembled' }) }).last();
+  if ((await assembled.count()) === 0) throw new Error('the debug sidebar shows no assembled response');
+  await assembled.locator('.red-ui-debug-msg-object-handle').first().click();
+  await assembled.evaluate((el: any) => {
     const list = (globalThis as any).document.querySelector('.red-ui-debug-content-list');
-    list.scrollTop = list.scrollHeight;
+    list.scrollTop = el.offsetTop - list.offsetTop - 120;
   });
 
   // No selection, no hover, no focus ring, no caret.
   await page.evaluate(() => {
-    const { RED, document } = (globalThis as any);
+    const { RED, document } = globalThis as any;
     RED.view.select('');
     document.activeElement?.blur();
   });
   await page.mouse.move(VIEWPORT.width / 2, 4);
   await page.waitForTimeout(300);
 
-  fs.mkdirSync(path.dirname(output), { recursive: true });
-  await page.screenshot({ path: output, animations: 'disabled', caret: 'hide' });
+  fs.mkdirSync(path.dirname(FLOW_PNG), { recursive: true });
+  await page.screenshot({ path: FLOW_PNG, animations: 'disabled', caret: 'hide' });
+  const sidebar = page.locator('#red-ui-sidebar');
+  await sidebar.screenshot({ path: SIDEBAR_PNG, animations: 'disabled', caret: 'hide' });
 }
 
 async function main(): Promise<void> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install -y chromium)`);
-  const port = await freePort();
-  const demo = await startDemo(port);
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'create-completion-screenshot-'));
+  const demo = await startDemo(userDir);
   // Never leave the demo running, whatever ends this process.
   process.once('exit', () => {
     if (demo.child.exitCode === null && demo.child.signalCode === null) demo.child.kill('SIGKILL');
+    fs.rmSync(userDir, { recursive: true, force: true });
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(1));
   let browser: Browser | undefined;
@@ -167,16 +234,9 @@ async function main(): Promise<void> {
       const u = new URL(route.request().url());
       return u.hostname === '127.0.0.1' || u.protocol === 'data:' ? route.continue() : route.abort();
     });
-    // The demo's settings leave telemetry undecided, so the editor would open with the
-    // "Enable Update Notifications" dialog over the flow: answer "no" in the settings it reads.
-    await page.route((u) => u.pathname === '/settings', async (route) => {
-      const response = await route.fetch();
-      const json = await response.json();
-      await route.fulfill({ response, json: { ...json, telemetryEnabled: false } });
-    });
-    await takePicture(page, demo.url);
+    await takePictures(page, demo.url);
     if (pageErrors.length > 0) console.warn(`script errors in the page:\n  ${pageErrors.join('\n  ')}`);
-    console.log(`wrote ${path.relative(process.cwd(), output) || output}`);
+    for (const file of [FLOW_PNG, SIDEBAR_PNG]) console.log(`wrote ${path.relative(process.cwd(), file) || file}`);
   } catch (error) {
     console.error(`demo log:\n${demo.log().slice(-4000)}`);
     throw error;

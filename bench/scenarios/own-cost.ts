@@ -68,7 +68,7 @@ export async function ownCost(demoUrl: string, iterations: number): Promise<OwnC
     if (!built.ok) throw new Error(`bench request invalid: ${JSON.stringify(built.problems)}`);
     const body = scrubValue(JSON.parse(bodyText) as unknown, secrets);
     normalizeChoicesLogprobs(body);
-    const response: CompletionResponse = { status, headers, body, events: 0, attempts: 1 };
+    const response: CompletionResponse = { status, headers, body, events: 0, attempts: 1, times: { sentAt: 0, headersAt: 0, endAt: 0 } };
     const out = resultMessages('raw', response, source(msg));
     return built.body.length + out.length;
   };
@@ -80,7 +80,7 @@ export async function ownCost(demoUrl: string, iterations: number): Promise<OwnC
   const sampleMsg = inputMsg(0);
   const merged = { ...sampleMsg.payload, model: 'bench' };
   const parsedBody: unknown = JSON.parse(bodyText);
-  const response: CompletionResponse = { status, headers, body: parsedBody, events: 0, attempts: 1 };
+  const response: CompletionResponse = { status, headers, body: parsedBody, events: 0, attempts: 1, times: { sentAt: 0, headersAt: 0, endAt: 0 } };
   const breakdownUs: Record<string, number> = {
     'buildRequest (merge, validate, gaps, JSON)': timeLoop(part, (i) => buildRequest(defaults, {}, inputMsg(i).payload, kind)),
     '  of which validateRequest': timeLoop(part, () => validateRequest(merged)),

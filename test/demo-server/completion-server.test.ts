@@ -3,9 +3,7 @@
 // and every scripted fault.
 
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as path from 'node:path';
 import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
 import { referenceValidator } from '../support/reference-schema';
 import { completionFor, streamChunksFor, VOCABULARY, type CompletionBody, type CompletionChunk } from '../../demo-server/generate';
@@ -148,6 +146,9 @@ describe('local completion server (demo-server)', function () {
   describe('normal answers', () => {
     it('answers with a body that validates against the reference CreateCompletionResponse', async function () {
       const validate = referenceValidator('CreateCompletionResponse');
+      // OpenAI shut gpt-3.5-turbo-instruct, davinci-002 and babbage-002 down on 2026-09-28:
+      // a server whose clock is before that day still serves them.
+      const before = await startCompletionServer({ now: () => new Date('2026-09-27T12:00:00Z') });
       const requests = [
         { model: 'demo-instruct', prompt: 'Say this is a test' },
         { model: 'gpt-3.5-turbo-instruct', prompt: ['one two', 'three'], n: 2, logprobs: 3, echo: true, stop: ['.', '\n'] },
@@ -155,7 +156,7 @@ describe('local completion server (demo-server)', function () {
         { model: 'babbage-002' },
       ];
       for (const request of requests) {
-        const reply = await post(server, request);
+        const reply = await post(before, request);
         assert.equal(reply.status, 200);
         const body = JSON.parse(reply.text);
         assert.ok(validate(body), JSON.stringify(validate.errors));
@@ -164,6 +165,7 @@ describe('local completion server (demo-server)', function () {
         assert.equal(body.system_fingerprint, 'fp_demo');
         assert.equal(body.model, request.model);
       }
+      await before.close();
       // the converter really is strict: a broken body fails
       assert.equal(validate({ id: 'x', object: 'text_completion', created: 1, model: 'm', choices: [{ text: 1 }] }), false);
       assert.equal(validate({ id: 'x', object: 'text_completion', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1 } }), false);
@@ -299,7 +301,8 @@ describe('local completion server (demo-server)', function () {
       assert.equal(models.object, 'list');
       assert.deepEqual(
         models.data.map((m: { id: string }) => m.id),
-        ['demo-instruct', 'gpt-3.5-turbo-instruct', 'davinci-002', 'babbage-002'],
+        ['demo-instruct'],
+        'OpenAI lists a model no more once it is shut down (the three completion models on 2026-09-28)',
       );
       for (const m of models.data) assert.deepEqual(Object.keys(m).sort(), ['created', 'id', 'object', 'owned_by']);
       assert.equal((await send(server, { path: '//models' })).status, 200);
@@ -452,6 +455,53 @@ describe('local completion server (demo-server)', function () {
       assert.equal((await post(server, { model: 'demo-instruct', top_k: 5, whatever: [1] })).status, 200);
       assert.equal((await post(server, { model: 'demo-instruct', n: 2, best_of: 3 })).status, 200);
     });
+
+    it('404 for chat models and for the completion models OpenAI shut down on 2026-09-28', async () => {
+      for (const model of ['gpt-4o', 'gpt-4o-mini', 'gpt-3.5-turbo', 'o3-mini']) {
+        const reply = await post(server, { model, prompt: 'x' });
+        assert.equal(reply.status, 404, model);
+        assert.deepEqual(JSON.parse(reply.text), {
+          error: { message: 'This is a chat model and not supported in the v1/completions endpoint. Did you mean to use v1/chat/completions?', type: 'invalid_request_error', param: 'model', code: null },
+        });
+      }
+      const after = await startCompletionServer({ now: () => new Date('2026-09-28T00:00:00Z') });
+      const before = await startCompletionServer({ now: () => new Date('2026-09-27T23:59:59Z') });
+      try {
+        for (const model of ['gpt-3.5-turbo-instruct', 'davinci-002', 'babbage-002']) {
+          const gone = await post(after, { model, prompt: 'x' });
+          assert.equal(gone.status, 404, model);
+          assert.deepEqual(JSON.parse(gone.text), {
+            error: { message: `The model \`${model}\` has been deprecated, learn more here: https://platform.openai.com/docs/deprecations`, type: 'invalid_request_error', param: null, code: 'model_not_found' },
+          });
+          assert.equal((await post(before, { model, prompt: 'x' })).status, 200, `${model} the day before`);
+        }
+        assert.deepEqual(JSON.parse((await send(before, { path: '/models' })).text).data.length, 4);
+        assert.equal((await send(after, { path: '/models/davinci-002' })).status, 404);
+        assert.equal((await post(after, { model: 'demo-instruct', prompt: 'x' })).status, 200, 'the demo model is not retired');
+      } finally {
+        await Promise.all([after.close(), before.close()]);
+      }
+    });
+
+    it('400 when prompt and max_tokens do not fit the context window (option contextLength)', async () => {
+      const small = await startCompletionServer({ contextLength: 20 });
+      try {
+        const ok = await post(small, { model: 'demo-instruct', prompt: 'one two three four', max_tokens: 16 });
+        assert.equal(ok.status, 200);
+        const tooLong = await post(small, { model: 'demo-instruct', prompt: ['fine', 'one two three four five'], max_tokens: 16 });
+        assert.equal(tooLong.status, 400);
+        assert.deepEqual(errorOf(tooLong), {
+          message: "This model's maximum context length is 20 tokens, however you requested 21 tokens (5 in your prompt; 16 for the completion). Please reduce your prompt; or completion length.",
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        });
+      } finally {
+        await small.close();
+      }
+      // the default window is 4096 tokens
+      assert.equal((await post(server, { model: 'demo-instruct', prompt: 'w '.repeat(4080), max_tokens: 16 })).status, 400);
+    });
   });
 
   describe('scripted answers', () => {
@@ -487,6 +537,35 @@ describe('local completion server (demo-server)', function () {
       assert.equal(ok.status, 200);
       assert.equal(ok.headers['x-extra'], '1');
       assert.equal(JSON.parse(ok.text).object, 'text_completion');
+    });
+
+    it('insufficient-quota: OpenAI\'s 429 insufficient_quota; loading: a plain 503 (OpenAI has no loading answer)', async () => {
+      server.script({ kind: 'insufficient-quota' }, { kind: 'loading' });
+      const quota = await post(server, request);
+      assert.equal(quota.status, 429);
+      assert.deepEqual(JSON.parse(quota.text), {
+        error: {
+          message: 'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+          type: 'insufficient_quota',
+          param: null,
+          code: 'insufficient_quota',
+        },
+      });
+      const loading = await post(server, request);
+      assert.equal(loading.status, 503);
+      assert.equal(JSON.parse(loading.text).error.type, 'server_error');
+    });
+
+    it('stream-fail and stream-error-event with a message of the test\'s own', async () => {
+      server.script({ kind: 'stream-error-event', afterEvents: 1, style: 'data', message: 'boom' }, { kind: 'stream-fail', afterEvents: 2, message: 'bang' });
+      const first = parseSse((await post(server, { ...request, stream: true })).text);
+      assert.equal(first.length, 2);
+      assert.equal(JSON.parse(first[1].data).error.message, 'boom');
+      const second = await post(server, { ...request, stream: true });
+      const events = parseSse(second.text);
+      assert.equal(events.length, 3);
+      assert.deepEqual(JSON.parse(events[2].data), { error: { message: 'bang', type: 'server_error', param: null, code: null } });
+      assert.ok(!second.text.includes('[DONE]'));
     });
 
     it('reset-before-headers: a socket error, no response', async () => {

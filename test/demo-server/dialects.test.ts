@@ -1,11 +1,13 @@
 // The local completion server in each dialect (demo-server/dialects.ts), over real HTTP:
-// paths, auth headers, error shapes, logprobs style, stream endings and ignored parameters
-// of Azure OpenAI (deployments and v1), vLLM, llama.cpp server and Ollama.
+// paths, auth headers, error shapes, logprobs style, stream endings, ignored parameters,
+// context limits and side endpoints of Azure OpenAI (deployments and v1), vLLM, llama.cpp
+// server, Ollama, LM Studio and LocalAI. The llama.cpp dialect is also held against a real
+// server's recorded answers in llama-cpp-recordings.test.ts.
 
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
-import { AZURE_BAD_TOKEN, AZURE_DENIED, AZURE_NO_DEPLOYMENT, LLAMA_DEFAULT_MODEL, LLAMA_FINGERPRINT } from '../../demo-server/dialects';
+import { AZURE_BAD_TOKEN, AZURE_DENIED, AZURE_NO_DEPLOYMENT, DIALECTS, LLAMA_DEFAULT_MODEL, LLAMA_FINGERPRINT, LLAMA_MODEL_PATH } from '../../demo-server/dialects';
 import { completionFor, tokenId, utf8Bytes, type CompletionBody } from '../../demo-server/generate';
 
 interface Reply {
@@ -193,50 +195,90 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
   describe('vllm', () => {
     let server: CompletionServer;
     before(async () => {
-      server = await startCompletionServer({ dialect: 'vllm' });
+      server = await startCompletionServer({ dialect: 'vllm', contextLength: 64 });
     });
     after(() => server.close());
     beforeEach(() => server.reset());
 
-    it('refuses best_of > 1 and suffix with flat errors (integer code)', async () => {
+    it('ignores best_of; refuses suffix with a nested error whose code is the status', async () => {
       const best = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'x', n: 1, best_of: 2 } });
-      assert.equal(best.status, 400);
-      assert.deepEqual(json(best), { object: 'error', message: 'vLLM V1 does not yet support best_of.', type: 'BadRequestError', param: null, code: 400 });
+      assert.equal(best.status, 200, 'vLLM >= 0.19 has no best_of field and ignores unknown fields (it refused best_of > 1 only in V1 of 0.8-0.18)');
       for (const suffix of ['tail', '']) {
         const r = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'x', suffix } });
         assert.equal(r.status, 400);
-        assert.deepEqual(json(r), { object: 'error', message: 'suffix is not currently supported', type: 'BadRequestError', param: null, code: 400 });
+        assert.deepEqual(json(r), { error: { message: 'suffix is not currently supported', type: 'BadRequestError', param: null, code: 400 } }, 'nested since v0.10.1 (PR #22099)');
       }
-      assert.equal((await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'x', best_of: 1 } })).status, 200);
       const unknown = await send(server, '/v1/completions', { body: { model: 'llama', prompt: 'x' } });
       assert.equal(unknown.status, 404);
-      assert.deepEqual(json(unknown), { object: 'error', message: 'The model `llama` does not exist.', type: 'NotFoundError', param: null, code: 404 });
-      const invalid = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'x', n: 0 } });
-      assert.equal(invalid.status, 400);
-      assert.equal(json(invalid).object, 'error');
-      assert.equal(json(invalid).code, 400);
-      assert.equal(json(invalid).error, undefined, 'flat, not nested');
+      assert.deepEqual(json(unknown), { error: { message: 'The model `llama` does not exist.', type: 'NotFoundError', param: 'model', code: 404 } });
+      const empty = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: '' } });
+      assert.deepEqual(json(empty).error.message, 'Either prompt or prompt_embeds must be provided and non-empty.');
+      const options = await send(server, '/v1/completions', { body: { prompt: 'x', stream_options: { include_usage: true } } });
+      assert.equal(json(options).error.message, 'Stream options can only be defined when `stream=True`.');
     });
 
-    it('accepts extra sampling parameters and records them; logprobs up to 20; model optional', async () => {
-      const body = { model: 'demo-instruct', prompt: 'x', max_tokens: 2, top_k: 40, min_p: 0.05, repetition_penalty: 1.1, logprobs: 20 };
+    it('accepts its own sampling parameters; logprobs up to --max-logprobs (option maxLogprobs) with its exact error; model optional', async () => {
+      const body = { model: 'demo-instruct', prompt: 'x', max_tokens: 2, top_k: 40, min_p: 0.05, repetition_penalty: 1.1, stop_token_ids: [2], min_tokens: 1, logprobs: 20 };
       const r = await send(server, '/v1/completions', { body });
       assert.equal(r.status, 200, r.text);
       assert.equal(Object.keys(json(r).choices[0].logprobs.top_logprobs[0]).length, 20);
       assert.deepEqual(server.requests[0].body, body);
-      assert.equal((await send(server, '/v1/completions', { body: { ...body, logprobs: 21 } })).status, 400);
-      assert.equal(json(await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 1 } })).model, 'demo-instruct');
+      const over = await send(server, '/v1/completions', { body: { ...body, logprobs: 21 } });
+      assert.equal(over.status, 400);
+      assert.deepEqual(json(over), { error: { message: 'Requested sample logprobs of 21, which is greater than max allowed: 20 (parameter=logprobs, value=21)', type: 'BadRequestError', param: 'logprobs', code: 400 } });
+      assert.equal(json(await send(server, '/v1/completions', { body: { ...body, logprobs: -2 } })).error.message, '`logprobs` must be a positive value or -1.');
+      assert.equal(json(await send(server, '/v1/completions', { body: { ...body, min_p: -0.1 } })).error.message, 'min_p must be in [0, 1], got -0.1.');
+      const plain = json(await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 1 } }));
+      assert.equal(plain.model, 'demo-instruct');
+      assert.deepEqual(Object.keys(plain.choices[0]), ['index', 'text', 'logprobs', 'finish_reason', 'stop_reason']);
+      assert.deepEqual(plain.usage, { prompt_tokens: 2, total_tokens: 3, completion_tokens: 1, prompt_tokens_details: null });
+      const five = await startCompletionServer({ dialect: 'vllm', maxLogprobs: 5 });
+      try {
+        assert.match(json(await send(five, '/v1/completions', { body: { prompt: 'x', logprobs: 6 } })).error.message, /greater than max allowed: 5 /);
+      } finally {
+        await five.close();
+      }
     });
 
-    it('streams end with [DONE]; Bearer auth with {"error":"Unauthorized"}; FastAPI 404; scripted errors flat', async () => {
+    it('context: its own two errors; POST /tokenize counts what usage.prompt_tokens reports; /v1/models has max_model_len', async () => {
+      const prompt = 'one two three four five six seven eight nine ten';
+      const tokenized = json(await send(server, '/tokenize', { body: { model: 'demo-instruct', prompt } }));
+      assert.deepEqual(Object.keys(tokenized), ['count', 'max_model_len', 'tokens', 'token_strs']);
+      assert.equal(tokenized.max_model_len, 64);
+      assert.equal(tokenized.count, tokenized.tokens.length);
+      const answer = json(await send(server, '/v1/completions', { body: { prompt, max_tokens: 2 } }));
+      assert.equal(answer.usage.prompt_tokens, tokenized.count, 'tokenize and usage agree');
+      assert.equal(json(await send(server, '/tokenize', { body: { prompt, add_special_tokens: false } })).count, tokenized.count - 1);
+      assert.deepEqual(json(await send(server, '/detokenize', { body: { tokens: tokenized.tokens.slice(1) } })), { prompt });
+      const tooLong = await send(server, '/v1/completions', { body: { prompt, max_tokens: 60 } });
+      assert.equal(tooLong.status, 400);
+      assert.deepEqual(json(tooLong), {
+        error: {
+          message: `You passed ${tokenized.count} input tokens and requested 60 output tokens. However, the model's context length is only 64 tokens, resulting in a maximum input length of 4 tokens. Please reduce the length of the input prompt. (parameter=input_tokens, value=${tokenized.count})`,
+          type: 'BadRequestError',
+          param: 'input_tokens',
+          code: 400,
+        },
+      });
+      assert.equal(json(await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 65 } })).error.message, 'max_tokens=65cannot be greater than max_model_len=max_total_tokens=64. Please request fewer output tokens.');
+      const models = json(await send(server, '/v1/models'));
+      assert.equal(models.data[0].owned_by, 'vllm');
+      assert.equal(models.data[0].max_model_len, 64);
+      assert.equal((await send(server, '/health')).status, 200);
+    });
+
+    it('streams end with [DONE], even after a failure; Bearer auth with {"error":"Unauthorized"}; FastAPI 404; scripted errors nested', async () => {
       const stream = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'x', max_tokens: 2, stream: true } });
       assert.equal(sseData(stream.text).pop(), '[DONE]');
+      server.script({ kind: 'stream-fail', afterEvents: 1, message: 'engine died' });
+      const failed = sseData((await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 3, stream: true } })).text);
+      assert.deepEqual(failed.slice(1), [JSON.stringify({ error: { message: 'engine died', type: 'InternalServerError', param: null, code: 500 } }), '[DONE]']);
       assert.deepEqual(json(await send(server, '/v1/chat/completions', { body: {} })), { detail: 'Not Found' });
       server.script({ kind: 'status', status: 500 });
       const scripted = await send(server, '/v1/completions', { body: { model: 'demo-instruct' } });
       assert.equal(scripted.status, 500);
-      assert.equal(json(scripted).type, 'InternalServerError');
-      assert.equal(json(scripted).code, 500);
+      assert.equal(json(scripted).error.type, 'InternalServerError');
+      assert.equal(json(scripted).error.code, 500);
       const guarded = await startCompletionServer({ dialect: 'vllm', requireApiKey: KEY });
       try {
         const body = { model: 'demo-instruct', prompt: 'x' };
@@ -247,6 +289,7 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
           assert.deepEqual(json(r), { error: 'Unauthorized' });
         }
         assert.equal((await send(guarded, '/v1/models')).status, 401);
+        assert.equal((await send(guarded, '/tokenize', { body: { prompt: 'x' } })).status, 200, 'only /v1 paths need the key');
       } finally {
         await guarded.close();
       }
@@ -261,46 +304,40 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
     after(() => server.close());
     const auth = { authorization: `Bearer ${KEY}` };
 
-    it('refuses echo:true, and best_of / suffix when present at all, with {error:{code:<int>,message,type}}', async () => {
-      const cases: Array<[Record<string, unknown>, string]> = [
-        [{ echo: true }, 'Only no echo is supported'],
-        [{ best_of: 1 }, 'Unsupported param: best_of'],
-        [{ best_of: null }, 'Unsupported param: best_of'],
-        [{ suffix: '' }, 'Unsupported param: suffix'],
-      ];
-      for (const [extra, message] of cases) {
-        const r = await send(server, '/v1/completions', { body: { model: 'any', prompt: 'x', ...extra }, headers: auth });
-        assert.equal(r.status, 500, JSON.stringify(extra));
-        assert.deepEqual(json(r), { error: { code: 500, message, type: 'server_error' } });
+    it('accepts echo, best_of (any value) and suffix with 200 and ignores them (recordings 13, 15-17)', async () => {
+      const plain = json(await send(server, '/v1/completions', { body: { prompt: 'x y', max_tokens: 3, seed: 1 }, headers: auth }));
+      for (const extra of [{ echo: true }, { best_of: 2 }, { best_of: null }, { suffix: ' tail' }]) {
+        const r = await send(server, '/v1/completions', { body: { prompt: 'x y', max_tokens: 3, seed: 1, ...extra }, headers: auth });
+        assert.equal(r.status, 200, `${JSON.stringify(extra)}: current llama-server accepts it; builds before PR #17216 answered 500`);
+        assert.equal(json(r).choices[0].text, plain.choices[0].text, JSON.stringify(extra));
       }
-      assert.equal((await send(server, '/v1/completions', { body: { prompt: 'x', echo: false }, headers: auth })).status, 200);
       const noPrompt = await send(server, '/v1/completions', { body: { model: 'm' }, headers: auth });
-      assert.deepEqual(json(noPrompt), { error: { code: 500, message: '"prompt" is required', type: 'server_error' } });
-      const invalid = await send(server, '/v1/completions', { body: { prompt: 'x', n: 0 }, headers: auth });
-      assert.equal(invalid.status, 400);
-      assert.deepEqual(Object.keys(json(invalid).error).sort(), ['code', 'message', 'type']);
-      assert.equal(json(invalid).error.code, 400);
-      assert.equal(json(invalid).error.type, 'invalid_request_error');
+      assert.equal(noPrompt.status, 400);
+      assert.deepEqual(json(noPrompt), { error: { code: 400, message: "[json.exception.out_of_range.403] key 'prompt' not found", type: 'invalid_request_error' } });
+      const n0 = await send(server, '/v1/completions', { body: { prompt: 'x', n: 0 }, headers: auth });
+      assert.deepEqual(json(n0), { error: { code: 400, message: "Field 'n': Value must be between 1 <= value <= 4, but got 0", type: 'invalid_request_error' } });
+      assert.equal(n0.headers.connection, 'close');
+      assert.equal(json(await send(server, '/v1/completions', { body: { prompt: [] }, headers: auth })).error.message, '"prompt" must not be empty');
+      assert.equal(json(await send(server, '/v1/completions', { body: { prompt: 'x', logprobs: 'x' }, headers: auth })).error.message, "Field 'logprobs': [json.exception.type_error.302] type must be number, but is string");
       const notJson = await send(server, '/v1/completions', { raw: '{"prompt":', headers: auth });
       assert.equal(notJson.status, 500);
-      assert.match(json(notJson).error.message, /parse_error/);
+      assert.match(json(notJson).error.message, /^\[json\.exception\.parse_error\.101\]/);
     });
 
-    it('serves any model name; gives logprobs in the chat style with the classic numbers', async () => {
+    it('answers with the loaded model path whatever the request names; logprobs in the chat style with the classic numbers', async () => {
       const request = { model: 'my-gguf', prompt: 'The logprobs', max_tokens: 5, logprobs: 3, seed: 4 };
       const r = await send(server, '/v1/completions', { body: request, headers: auth });
       assert.equal(r.status, 200, r.text);
       const body = json(r);
-      assert.equal(body.model, 'my-gguf');
+      assert.equal(body.model, LLAMA_MODEL_PATH, 'llama-server reports its -m path (recording 02 and 03)');
       assert.equal(body.system_fingerprint, LLAMA_FINGERPRINT);
-      assert.match(body.id, /^chatcmpl-/);
+      assert.match(body.id, /^chatcmpl-[A-Za-z0-9]{32}$/);
+      assert.deepEqual(Object.keys(body), ['choices', 'created', 'model', 'system_fingerprint', 'object', 'usage', 'id', 'timings']);
       const classic = completionFor(request, { id: 'x', created: 0 }).body.choices[0].logprobs!;
       const content = body.choices[0].logprobs.content as Array<Record<string, any>>;
       assert.equal(content.length, 5);
-      assert.equal(body.choices[0].logprobs.tokens, undefined, 'not the classic shape');
       content.forEach((t, i) => {
         assert.deepEqual(Object.keys(t), ['id', 'token', 'bytes', 'logprob', 'top_logprobs']);
-        assert.ok(Number.isInteger(t.id));
         assert.equal(t.id, tokenId(classic.tokens[i]));
         assert.equal(t.token, classic.tokens[i]);
         assert.deepEqual(t.bytes, utf8Bytes(classic.tokens[i]));
@@ -309,32 +346,88 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
           t.top_logprobs.map((x: { token: string; logprob: number }) => [x.token, x.logprob]),
           Object.entries(classic.top_logprobs[i]),
         );
-        for (const x of t.top_logprobs) assert.deepEqual(Object.keys(x), ['id', 'token', 'bytes', 'logprob']);
       });
-      const none = json(await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 2 }, headers: auth }));
+      const post = json(await send(server, '/v1/completions', { body: { ...request, post_sampling_probs: true, temperature: 0 }, headers: auth }));
+      assert.deepEqual(Object.keys(post.choices[0].logprobs.content[0]), ['id', 'token', 'bytes', 'prob', 'top_probs']);
+      assert.equal(post.choices[0].logprobs.content[0].prob, 1);
+      assert.equal(post.choices[0].logprobs.content[0].top_probs.length, 1, 'at temperature 0 one candidate is left (recording 09)');
+      const none = json(await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 2, logprobs: 0 }, headers: auth }));
       assert.equal(none.choices[0].logprobs, null);
-      assert.equal(none.model, LLAMA_DEFAULT_MODEL);
+      assert.equal(json(await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 2 }, headers: auth })).model, LLAMA_DEFAULT_MODEL);
     });
 
-    it('streams end cleanly without [DONE]; the last chunk carries finish_reason', async () => {
-      const r = await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 3, stream: true, logprobs: 1 }, headers: auth });
+    it('streams one token per event, a last event per choice with usage and timings, then [DONE]; n up to the slots', async () => {
+      const r = await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 3, stream: true, logprobs: 1, n: 2 }, headers: auth });
       assert.equal(r.status, 200);
-      assert.equal(r.complete, true);
-      assert.ok(!r.text.includes('[DONE]'));
-      const chunks = sseData(r.text).map((d) => JSON.parse(d));
-      assert.equal(chunks.length, 3);
-      chunks.forEach((c, i) => assert.equal(c.choices[0].finish_reason === null, i < 2));
-      assert.equal(chunks[2].choices[0].finish_reason, 'length');
-      assert.ok(Array.isArray(chunks[0].choices[0].logprobs.content));
+      assert.equal(r.headers['x-accel-buffering'], 'no');
+      const data = sseData(r.text);
+      assert.equal(data.pop(), '[DONE]', 'current llama-server ends OpenAI-compatible streams with [DONE] (recording 04)');
+      const events = data.map((d) => JSON.parse(d));
+      for (const index of [0, 1]) {
+        const mine = events.filter((e) => e.choices[0].index === index);
+        assert.equal(mine.length, 4);
+        mine.slice(0, 3).forEach((e) => {
+          assert.equal(e.choices[0].finish_reason, null);
+          assert.equal(e.choices[0].logprobs.content.length, 1);
+          assert.equal(e.usage, undefined);
+        });
+        const last = mine[3];
+        assert.deepEqual(last.choices[0], { text: '', index, logprobs: null, finish_reason: 'length' });
+        assert.equal(last.usage.completion_tokens, 3);
+        assert.equal(typeof last.timings.predicted_per_second, 'number');
+      }
+      const six = await send(server, '/v1/completions', { body: { prompt: 'x', n: 6 }, headers: auth });
+      assert.deepEqual(json(six), { error: { code: 400, message: "Field 'n': Value must be between 1 <= value <= 4, but got 6", type: 'invalid_request_error' } });
+      const eight = await startCompletionServer({ dialect: 'llamacpp', slots: 8 });
+      try {
+        const r8 = json(await send(eight, '/v1/completions', { body: { prompt: 'x', n: 6, max_tokens: 2 } }));
+        assert.equal(r8.choices.length, 6);
+        assert.equal(r8.usage.completion_tokens, 2, 'usage counts the first task only');
+      } finally {
+        await eight.close();
+      }
     });
 
-    it('Bearer auth with 401 "Invalid API Key"; /v1/models public; native /completions; 404 File Not Found', async () => {
+    it('context overflow (option contextLength); /tokenize counts what usage.prompt_tokens reports; /detokenize; /props; /v1/models', async () => {
+      const small = await startCompletionServer({ dialect: 'llamacpp', contextLength: 16 });
+      try {
+        const prompt = 'one two three four five six';
+        const special = json(await send(small, '/tokenize', { body: { content: prompt, add_special: true } }));
+        const usage = json(await send(small, '/v1/completions', { body: { prompt, max_tokens: 1 } })).usage;
+        assert.equal(usage.prompt_tokens, special.tokens.length, 'completions tokenize with add_special; /tokenize by default without');
+        const plain = json(await send(small, '/tokenize', { body: { content: prompt } }));
+        assert.deepEqual(plain.tokens, special.tokens.slice(1));
+        assert.equal(special.tokens[0], 1);
+        const pieces = json(await send(small, '/tokenize', { body: { content: prompt, with_pieces: true } }));
+        assert.deepEqual(pieces.tokens.map((t: { piece: string }) => t.piece).join(''), prompt);
+        assert.deepEqual(json(await send(small, '/detokenize', { body: { tokens: plain.tokens } })), { content: prompt });
+        const long = 'w '.repeat(20);
+        const over = await send(small, '/v1/completions', { body: { prompt: long, stream: true } });
+        assert.equal(over.status, 400);
+        assert.match(String(over.headers['content-type']), /^application\/json/, 'a plain JSON answer even when streamed (recording 27)');
+        assert.deepEqual(json(over), {
+          error: { code: 400, message: 'request (22 tokens) exceeds the available context size (16 tokens), try increasing it', type: 'exceed_context_size_error', n_prompt_tokens: 22, n_ctx: 16 },
+        });
+        const props = json(await send(small, '/props'));
+        assert.equal(props.default_generation_settings.n_ctx, 16);
+        assert.equal(props.total_slots, 4);
+        const models = json(await send(small, '/v1/models'));
+        assert.deepEqual(Object.keys(models), ['models', 'object', 'data']);
+        assert.equal(models.data[0].meta.n_ctx, 16);
+        assert.equal(typeof models.data[0].meta.n_ctx_train, 'number');
+        assert.deepEqual(json(await send(small, '/health')), { status: 'ok' });
+      } finally {
+        await small.close();
+      }
+    });
+
+    it('API key as Bearer (or X-Api-Key), 401 "Invalid API Key"; only /health public; native /completions; 404 File Not Found; 503 Loading model', async () => {
       const denied = await send(server, '/v1/completions', { body: { prompt: 'x' }, headers: { 'api-key': KEY } });
       assert.equal(denied.status, 401);
-      assert.deepEqual(json(denied), { error: { code: 401, message: 'Invalid API Key', type: 'authentication_error' } });
-      const models = await send(server, '/v1/models');
-      assert.equal(models.status, 200);
-      assert.equal(json(models).data[0].owned_by, 'llamacpp');
+      assert.deepEqual(json(denied), { error: { message: 'Invalid API Key', type: 'authentication_error', code: 401 } });
+      assert.equal((await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 1 }, headers: { 'x-api-key': KEY } })).status, 200);
+      assert.equal((await send(server, '/v1/models')).status, 401, 'llama-server v0.5.0 (server-http.cpp) exempts only /health and /v1/health from the key');
+      assert.equal((await send(server, '/health')).status, 200);
       const native = json(await send(server, '/completions', { body: { prompt: 'x', n_predict: 2, echo: true }, headers: auth }));
       assert.equal(native.choices, undefined);
       assert.equal(typeof native.content, 'string');
@@ -343,7 +436,21 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
       assert.equal(native.stop_type, 'limit');
       const missing = await send(server, '/v1/nothing', { headers: auth });
       assert.equal(missing.status, 404);
-      assert.deepEqual(json(missing), { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
+      assert.deepEqual(json(missing), { error: { message: 'File Not Found', type: 'not_found_error', code: 404 } });
+      server.script({ kind: 'loading' });
+      const loading = await send(server, '/v1/completions', { body: { prompt: 'x' }, headers: auth });
+      assert.equal(loading.status, 503);
+      assert.deepEqual(json(loading), { error: { message: 'Loading model', type: 'unavailable_error', code: 503 } });
+      const starting = await startCompletionServer({ dialect: 'llamacpp', loadingMs: 60_000 });
+      try {
+        for (const p of ['/health', '/v1/models']) {
+          const r = await send(starting, p);
+          assert.equal(r.status, 503, `${p} while the model loads`);
+          assert.equal(json(r).error.message, 'Loading model');
+        }
+      } finally {
+        await starting.close();
+      }
     });
   });
 
@@ -354,7 +461,7 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
     });
     after(() => server.close());
 
-    it('takes a string prompt only: an array is a 400 bind error', async () => {
+    it('takes a string prompt only: an array is a 400 bind error; so is any mistyped field', async () => {
       for (const prompt of [['a', 'b'], [1, 2], 5]) {
         const r = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt } });
         assert.equal(r.status, 400);
@@ -363,13 +470,15 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
           error: { message: `json: cannot unmarshal ${kind} into Go struct field CompletionRequest.prompt of type string`, type: 'invalid_request_error', param: null, code: null },
         });
       }
+      assert.equal(json(await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'x', max_tokens: 'many' } })).error.message, 'json: cannot unmarshal string into Go struct field CompletionRequest.max_tokens of type int');
+      assert.equal(json(await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'x', stop: ['a', 1] } })).error.message, "invalid type for 'stop' field: float64");
     });
 
-    it('ignores n, echo, logit_bias, best_of and logprobs: one choice, no echo, no logprobs; any key or none', async () => {
+    it('ignores n, echo, logit_bias, best_of, user and logprobs: one choice, no echo, no logprobs; any key or none', async () => {
       const plain = { model: 'demo-instruct', prompt: 'Hello there', max_tokens: 4, seed: 1 };
       const base = json(await send(server, '/v1/completions', { body: plain }));
       for (const headers of [{}, { authorization: 'Bearer anything' }, { 'api-key': 'x' }] as Array<Record<string, string>>) {
-        const r = await send(server, '/v1/completions', { body: { ...plain, n: 3, echo: true, logit_bias: { '50256': -100 }, best_of: 3, logprobs: 2 }, headers });
+        const r = await send(server, '/v1/completions', { body: { ...plain, n: 3, echo: true, logit_bias: { '50256': -100 }, best_of: 3, logprobs: 2, user: 'u' }, headers });
         assert.equal(r.status, 200, r.text);
         const body = json(r);
         assert.equal(body.choices.length, 1);
@@ -379,14 +488,21 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
         assert.equal(body.system_fingerprint, 'fp_ollama');
         assert.match(body.id, /^cmpl-\d{1,3}$/);
       }
+      assert.equal((await send(server, '/v1/completions', { body: { ...plain, logprobs: 21 } })).status, 400);
+      assert.equal((await send(server, '/v1/completions', { body: { ...plain, logprobs: -1 } })).status, 200, 'a negative logprobs is no top_logprobs at all');
       const r = await send(server, '/v1/completions', { body: plain });
-      assert.match(String(r.headers['content-type']), /^application\/json/);
+      assert.equal(r.headers['content-type'], 'application/json');
+      assert.equal((await send(server, '/tokenize', { body: { prompt: 'x' } })).status, 404, 'Ollama has no tokenize endpoint');
     });
 
-    it('unknown model 404, empty prompt loads (finish_reason "load"), streams with zero usage then [DONE], gin 404', async () => {
+    it('model not found (name or name:latest), suffix needs insert, empty prompt loads, streams with zero usage then [DONE], gin 404', async () => {
       const unknown = await send(server, '/v1/completions', { body: { model: 'llama3', prompt: 'x' } });
       assert.equal(unknown.status, 404);
       assert.deepEqual(json(unknown), { error: { message: "model 'llama3' not found", type: 'not_found_error', param: null, code: null } });
+      assert.equal((await send(server, '/v1/completions', { body: { model: 'demo-instruct:latest', prompt: 'x', max_tokens: 1 } })).status, 200);
+      const insert = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'x', suffix: 'end' } });
+      assert.equal(insert.status, 400);
+      assert.equal(json(insert).error.message, 'registry.ollama.ai/library/demo-instruct:latest does not support insert');
       const load = json(await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: '' } }));
       assert.equal(load.choices[0].finish_reason, 'load');
       assert.equal(load.choices[0].text, '');
@@ -394,16 +510,121 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
       const data = sseData(stream.text);
       assert.equal(data.pop(), '[DONE]');
       const chunks = data.map((d) => JSON.parse(d));
-      assert.equal(chunks.length, 3);
+      assert.equal(chunks.length, 4, 'two tokens, the runner\'s done response (empty text, finish_reason), then the usage chunk');
       assert.deepEqual(chunks[0].usage, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
-      assert.deepEqual(chunks[2].choices, []);
-      assert.deepEqual(chunks[2].usage, { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 });
+      assert.deepEqual(chunks[2].choices, [{ text: '', index: 0, finish_reason: 'length' }]);
+      assert.deepEqual(chunks[3].choices, []);
+      assert.deepEqual(chunks[3].usage, { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 });
       const missing = await send(server, '/api/nothing');
       assert.equal(missing.status, 404);
       assert.equal(missing.text, '404 page not found');
       const models = json(await send(server, '/v1/models'));
+      assert.equal(models.data[0].id, 'demo-instruct:latest');
       assert.equal(models.data[0].owned_by, 'library');
       assert.equal(json(await send(server, '/v1/models/demo-instruct')).id, 'demo-instruct');
+    });
+  });
+
+  describe('lmstudio', () => {
+    let server: CompletionServer;
+    before(async () => {
+      server = await startCompletionServer({ dialect: 'lmstudio', contextLength: 8 });
+    });
+    after(() => server.close());
+
+    it('unknown model 400 model_not_found; n_keep >= n_ctx 400; unknown endpoints 200; models list', async () => {
+      const unknown = await send(server, '/v1/completions', { body: { model: 'o4-mini', prompt: 'x' } });
+      assert.equal(unknown.status, 400);
+      assert.deepEqual(json(unknown), {
+        error: {
+          message: 'Invalid model identifier "o4-mini". Please specify a valid downloaded model (e.g., demo-instruct, gpt-3.5-turbo-instruct, davinci-002).',
+          type: 'invalid_request_error',
+          param: 'model',
+          code: 'model_not_found',
+        },
+      });
+      const ok = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'a b c', max_tokens: 2, ttl: 300 } });
+      assert.equal(ok.status, 200, ok.text);
+      const over = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: 'a b c d e f g h i' } });
+      assert.equal(over.status, 400);
+      assert.deepEqual(json(over), {
+        error: 'The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 9>= n_ctx: 8). Try to load the model with a larger context length, or provide a shorter input.',
+      });
+      const odd = await send(server, '/chat/completions', { body: {} });
+      assert.equal(odd.status, 200);
+      assert.deepEqual(json(odd), { error: 'Unexpected endpoint or method. (POST /chat/completions)' });
+      const models = json(await send(server, '/v1/models'));
+      assert.deepEqual(models.data[0], { id: 'demo-instruct', object: 'model', owned_by: 'organization_owner' });
+      const guarded = await startCompletionServer({ dialect: 'lmstudio', requireApiKey: KEY });
+      try {
+        const r = await send(guarded, '/v1/completions', { body: { prompt: 'x' } });
+        assert.equal(r.status, 401);
+        assert.equal(json(r).error.code, 'invalid_api_key');
+        assert.equal((await send(guarded, '/v1/completions', { body: { prompt: 'x' }, headers: { authorization: `Bearer ${KEY}` } })).status, 200);
+      } finally {
+        await guarded.close();
+      }
+    });
+  });
+
+  describe('localai', () => {
+    let server: CompletionServer;
+    before(async () => {
+      server = await startCompletionServer({ dialect: 'localai' });
+    });
+    after(() => server.close());
+
+    it('drops token prompts (200 without choices), finish_reason always "stop", usage zero, logprobs in the chat shape from top_logprobs', async () => {
+      const tokens = await send(server, '/v1/completions', { body: { model: 'demo-instruct', prompt: [1, 2, 3] } });
+      assert.equal(tokens.status, 200);
+      assert.equal(json(tokens).choices, undefined, 'completion.go never appends a choice and OpenAIResponse.choices is omitempty');
+      const body = json(await send(server, '/v1/completions', { body: { prompt: ['a', 'b'], n: 2, max_tokens: 3, logprobs: 5 } }));
+      assert.equal(body.model, 'demo-instruct', 'the first model when none is named');
+      assert.deepEqual(body.choices.map((c: { index: number }) => c.index), [0, 0, 1, 1], 'each choice carries its prompt\'s index');
+      for (const c of body.choices) {
+        assert.equal(c.finish_reason, 'stop');
+        assert.equal(c.logprobs.content[0].top_logprobs.length, 1, 'the count comes from top_logprobs (default 1), not logprobs');
+      }
+      assert.deepEqual(body.usage, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+      const top = json(await send(server, '/v1/completions', { body: { prompt: 'a', max_tokens: 1, logprobs: true, top_logprobs: 3 } }));
+      assert.equal(top.choices[0].logprobs.content[0].top_logprobs.length, 3);
+      const unknown = await send(server, '/v1/completions', { body: { model: 'x', prompt: 'a' } });
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(json(unknown), { error: { code: 404, message: 'model "x" not found. To see available models, call GET /v1/models', type: 'invalid_request_error' } });
+    });
+
+    it('streams need exactly one prompt string; a usage trailer with include_usage; /v1/tokenize counts what it reports', async () => {
+      for (const prompt of [['a', 'b'], [1, 2], undefined]) {
+        const r = await send(server, '/v1/completions', { body: { prompt, stream: true } });
+        assert.equal(r.status, 400);
+        assert.deepEqual(json(r), { error: { code: 400, message: 'code=400, message=streaming completions require exactly one prompt string', type: '' } });
+      }
+      const prompt = 'count these five words';
+      const r = await send(server, '/v1/completions', { body: { prompt, max_tokens: 3, stream: true, stream_options: { include_usage: true } } });
+      const data = sseData(r.text);
+      assert.equal(data.pop(), '[DONE]');
+      const events = data.map((d) => JSON.parse(d));
+      assert.equal(events.length, 5);
+      assert.deepEqual(events[3].choices, [{ index: 0, finish_reason: 'stop' }]);
+      assert.equal(events[4].object, 'chat.completion.chunk');
+      const tokenized = json(await send(server, '/v1/tokenize', { body: { model: 'demo-instruct', content: prompt } }));
+      assert.equal(events[4].usage.prompt_tokens, tokenized.tokens.length);
+      assert.deepEqual(json(await send(server, '/v1/detokenize', { body: { tokens: tokenized.tokens } })), { content: prompt });
+    });
+
+    it('a failed stream sends "Internal error: ..." and no [DONE]; 503 with Retry-After while a model loads', async () => {
+      server.script({ kind: 'stream-fail', afterEvents: 2, message: 'backend crashed' }, { kind: 'loading', retryAfter: 30 });
+      const failed = await send(server, '/v1/completions', { body: { prompt: 'x', max_tokens: 5, stream: true } });
+      const data = sseData(failed.text);
+      assert.equal(data.length, 3);
+      assert.deepEqual(JSON.parse(data[2]).choices, [{ index: 0, finish_reason: 'stop', text: 'Internal error: backend crashed' }]);
+      assert.ok(!failed.text.includes('[DONE]'));
+      const loading = await send(server, '/v1/completions', { body: { prompt: 'x' } });
+      assert.equal(loading.status, 503);
+      assert.equal(loading.headers['retry-after'], '30');
+      assert.deepEqual(json(loading).error, { code: 'model_loading', message: 'model demo-instruct is loading (41%, ETA ~1m0s)', type: 'model_loading' });
+      const missing = await send(server, '/nothing');
+      assert.deepEqual(json(missing), { error: { code: 404, message: 'Resource not found', type: '' } });
     });
   });
 
@@ -416,7 +637,11 @@ describe('local completion server dialects (demo-server/dialects.ts)', function 
       vllm: '/v1/completions',
       llamacpp: '/v1/completions',
       ollama: '/v1/completions',
+      lmstudio: '/v1/completions',
+      localai: '/v1/completions',
+      openai: '/v1/completions',
     };
+    assert.deepEqual(Object.keys(paths).sort(), [...DIALECTS].sort());
     for (const [dialect, p] of Object.entries(paths)) {
       const server = await startCompletionServer({ dialect: dialect as never });
       try {

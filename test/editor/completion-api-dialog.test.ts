@@ -36,7 +36,8 @@ describe('completion-api dialog', () => {
         {
           // A new connection has no kind and no address until the user picks the server.
           name: '', serverKind: '', baseUrl: '', apiVersion: CONNECTION_FACTS.defaultApiVersion, headers: [],
-          ...Object.fromEntries(Object.entries(CONNECTION_FACTS.fields).map(([name, field]) => [name, String(field.default)])),
+          ...Object.fromEntries(Object.entries(CONNECTION_FACTS.fields).filter(([name]) => name in def.defaults)
+            .map(([name, field]) => [name, String((field as { default?: number }).default ?? '')])),
           timeout: '', retryTimeouts: false,
         },
       );

@@ -77,7 +77,7 @@ describe('create-completion in a real Node-RED', function () {
     it('sends every seed parameter exactly as given, and forwards unknown ones', async () => {
       const f = await load();
       const payload = {
-        model: 'gpt-3.5-turbo-instruct',
+        model: 'demo-instruct',
         prompt: ['alpha', 'beta'],
         best_of: 3,
         echo: true,
@@ -170,14 +170,16 @@ describe('create-completion in a real Node-RED', function () {
       assert.deepEqual(several.results[0].payload, several.results[0].completion.choices.map((c: any) => c.text));
     });
 
-    it('text: a non-2xx answer fails the message with status and OpenAI error type and code', async () => {
+    it('text: a non-2xx answer fails the message with what it means, the status and OpenAI error type and code', async () => {
       const f = await load({ resultFormat: 'text', model: 'no-such-model' });
       const out = await f.run({ payload: 'x' });
       assert.equal(out.results.length, 0);
       assert.equal(out.pass.length, 0);
       assert.equal(out.errors.length, 1);
       const error = out.errors[0].error;
-      assert.equal(error.code, 'HTTP_ERROR');
+      assert.equal(error.code, 'MODEL_NOT_FOUND');
+      assert.match(error.message, /^MODEL_NOT_FOUND: model not found: /);
+      assert.match(error.cause.hint, /model name/);
       assert.equal(error.cause.status, 404);
       assert.equal(error.cause.code, 'model_not_found');
       assert.equal(error.cause.type, 'invalid_request_error');
@@ -291,13 +293,20 @@ describe('create-completion in a real Node-RED', function () {
       assert.equal(completionPosts().length, 2);
     });
 
-    it('shows done with the status and the tokens used', async () => {
+    it('shows done with the status, the tokens used and their rate; an answer cut at max_tokens says so, in yellow', async () => {
       const f = await load({ max_tokens: '3' });
-      await f.run({ payload: 'count my tokens' });
+      const cut = await f.run({ payload: 'count my tokens' });
+      assert.equal(cut.results[0].truncated, true);
       const statuses = f.statuses();
       assert.equal(statuses[0].text, 'create-completion.status.requesting');
-      assert.equal(statuses.at(-1)?.fill, 'green');
-      assert.equal(statuses.at(-1)?.text, 'create-completion.status.done');
+      assert.equal(statuses.at(-1)?.fill, 'yellow');
+      // (The test runtime shows catalogue keys, longer than the texts, so the status is cut at 60 characters.)
+      assert.match(statuses.at(-1)?.text, /^create-completion\.status\.truncated · create-completion\.stat/);
+      server.script({ kind: 'status', status: 200, body: { id: 'c', object: 'text_completion', created: 1, model: 'demo-instruct', choices: [{ text: 'done.', index: 0, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } } });
+      const whole = await f.run({ payload: 'a short one' });
+      assert.equal(whole.results[0].truncated, false);
+      assert.equal(f.statuses().at(-1)?.fill, 'green');
+      assert.match(f.statuses().at(-1)?.text, /^create-completion\.status\.done( · [\d.]+ tok\/s)?$/);
     });
 
     it('ends each of many concurrent messages exactly once', async () => {

@@ -28,7 +28,8 @@ describe('llama.cpp: recorded answers of a real server through a real Node-RED',
   });
 
   const load = async (node: Record<string, unknown> = {}, extra: Partial<Parameters<typeof FlowHarness.load>[0]> = {}) => {
-    flow = await FlowHarness.load({ api: { baseUrl: replay.url, serverKind: 'llamacpp', maxRetries: '0' }, node: { model: '', ...node }, ...extra });
+    // The recordings hold completions only: the context guard, which counts tokens with the server first, stays off.
+    flow = await FlowHarness.load({ api: { baseUrl: replay.url, serverKind: 'llamacpp', maxRetries: '0', contextGuard: false }, node: { model: '', ...node }, ...extra });
     return flow;
   };
 

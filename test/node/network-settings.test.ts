@@ -141,7 +141,10 @@ describe('TLS, extra headers and proxies', function () {
         assert.equal(proxied.results[0]?.payload.status, 200);
         assert.equal(proxy.seen.length, 1);
         assert.match(proxy.seen[0], /^POST http:\/\/127\.0\.0\.1:\d+\/v1\/completions$/);
+        // The proxy is worked out once per connection: a change of environment applies from the next deploy.
         process.env.NO_PROXY = '127.0.0.1';
+        await flow.unload();
+        flow = await FlowHarness.load({ api: { baseUrl: server.url }, node: { max_tokens: '1' } });
         await flow.run({ payload: 'y' });
         assert.equal(proxy.seen.length, 1, 'NO_PROXY host went direct');
         assert.equal(server.requests.length, 2);
@@ -195,6 +198,28 @@ describe('TLS, extra headers and proxies', function () {
     } finally {
       await front.close();
       await proxy.close();
+    }
+  });
+
+  it('a proxy that never answers the CONNECT fails the request as a connect TIMEOUT (retried), not a message that hangs', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    try {
+      await withProxyEnv({ HTTPS_PROXY: `http://127.0.0.1:${port}` }, async () => {
+        flow = await FlowHarness.load({ api: { baseUrl: 'https://api.example.invalid/v1', connectTimeout: '0.3', maxRetries: '1' }, node: { max_tokens: '1' } });
+        const out = await flow.run({ payload: 'x' });
+        assert.equal(out.errors[0]?.error.code, 'TIMEOUT');
+        assert.equal(out.errors[0]?.error.cause.phase, 'connect');
+        assert.equal(out.errors[0]?.error.cause.attempts, 2, 'a connection that never opened is tried again');
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 });

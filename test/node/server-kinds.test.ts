@@ -32,7 +32,7 @@ describe('each server kind against the local server in that server’s dialect',
     });
     return { f: flow, server };
   };
-  const posts = (server: CompletionServer) => server.requests.filter((r) => r.method === 'POST');
+  const posts = (server: CompletionServer) => server.requests.filter((r) => r.method === 'POST' && /completions/.test(r.pathname));
 
   describe('Azure OpenAI (deployments)', () => {
     it('posts to the deployment named by the model field, with api-version and the api-key header', async () => {
@@ -87,7 +87,7 @@ describe('each server kind against the local server in that server’s dialect',
       assert.equal(posts(server)[0].headers.authorization, `Bearer ${KEY}`);
       const missing = await f.run({ payload: { prompt: 'x', model: 'no-such-model' } });
       const error = missing.errors[0].error;
-      assert.equal(error.code, 'HTTP_ERROR');
+      assert.equal(error.code, 'MODEL_NOT_FOUND');
       assert.equal(error.cause.status, 404);
       assert.equal(error.cause.type, 'NotFoundError');
       assert.equal(error.cause.code, 404);
@@ -117,12 +117,15 @@ describe('each server kind against the local server in that server’s dialect',
       assert.deepEqual(streamed.results.at(-1)!.payload.body.choices[0].logprobs.tokens, lp.tokens);
     });
 
-    it('accepts its streams that end without [DONE]', async () => {
+    it('streams as llama.cpp does: an event per token, a last event with finish_reason and usage, then [DONE]', async () => {
       const { f, server } = await load('llamacpp', { stream: 'true', resultFormat: 'text', max_tokens: '5' });
       const out = await f.run({ payload: 'stream' });
       assert.equal(out.errors.length, 0, out.errors[0]?.error.message);
-      assert.equal(out.results.at(-1)!.complete, true);
-      assert.equal(out.results.length, 6);
+      const final = out.results.at(-1)!;
+      assert.equal(final.complete, true);
+      // Five tokens, the empty last event, then the assembled response.
+      assert.equal(out.results.length, 7);
+      assert.equal(final.completion.usage.completion_tokens, 5, 'usage without include_usage, as llama.cpp sends it');
       assert.equal(posts(server).length, 1);
     });
 

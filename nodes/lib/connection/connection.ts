@@ -1,14 +1,23 @@
 import type { AgentOptions } from 'node:https';
+import { accountingOf, type Accounting } from '../accounting/accounting';
+import { Budget, type Spend } from '../accounting/budget';
 import { abortError, CompletionError } from '../errors/errors';
 import { scrubText } from '../errors/scrub';
 import { attempt, type CompletionResponse, type OnEvent } from '../http/attempt';
 import { readBody } from '../http/read-body';
 import { decide } from '../http/retry-policy';
 import { Transport } from '../http/transport';
+import { contextProblems } from '../tokens/context-guard';
+import { ContextLengths } from '../tokens/context-length';
+import { TokenCounter } from '../tokens/token-counter';
 import { Limiter } from './limiter';
+import { ResponseCache } from './response-cache';
 import { connectionSettings, type ConnectionConfig, type ConnectionCredentials, type ConnectionSettings } from './settings';
 
 export type { CompletionResponse } from '../http/attempt';
+
+/** An answer, with what it cost and how long it took. */
+export type Completed = CompletionResponse & { accounting: Accounting };
 
 export interface CompleteOptions {
   signal: AbortSignal;
@@ -33,12 +42,21 @@ export class Connection {
   private readonly limiter: Limiter;
   /** Strings that must never leave the node in any text. */
   readonly secrets: string[];
+  readonly tokens: TokenCounter;
+  readonly contexts: ContextLengths;
+  readonly budget: Budget;
+  private readonly cache?: ResponseCache;
 
   /** `proxyEnv`: proxy variables that replace the process environment's (a Node-RED http proxy node). */
   constructor(readonly settings: ConnectionSettings, tls: AgentOptions = {}, proxyEnv?: NodeJS.ProcessEnv) {
     this.transport = new Transport(settings, tls, proxyEnv);
     this.limiter = new Limiter(settings.maxInFlight, settings.maxQueue, settings.maxQueueBytes);
     this.secrets = [settings.apiKey, settings.basicAuth?.password].filter((s): s is string => Boolean(s));
+    const { profile } = settings.kind;
+    this.tokens = new TokenCounter(profile, this.transport, settings.idleTimeoutMs);
+    this.contexts = new ContextLengths(profile, this.transport, settings.idleTimeoutMs, settings.contextLength);
+    this.budget = new Budget(settings.budget);
+    if (settings.cache) this.cache = new ResponseCache(settings.cache);
   }
 
   static fromConfig(config: ConnectionConfig, credentials: ConnectionCredentials | undefined, tls?: AgentOptions, proxyEnv?: NodeJS.ProcessEnv): Connection {
@@ -46,12 +64,23 @@ export class Connection {
   }
 
   /**
-   * Sends a built request and returns the server's answer, after any retries (one
-   * policy, retry-policy.ts). A request that must wait for a slot lets go of its body
-   * and is weighed by it against the queue's limit in bytes, so waiting messages
-   * cannot fill the memory.
+   * Sends a built request and returns the server's answer with what it cost, after any
+   * retries (one policy, retry-policy.ts). Before anything is sent: the cache (an equal
+   * deterministic request answered before), the context guard (a prompt that cannot fit),
+   * the budget. A request that must wait for a slot lets go of its body and is weighed by
+   * it against the queue's limit in bytes, so waiting messages cannot fill the memory.
    */
-  async complete(request: Record<string, unknown>, body: string, options: CompleteOptions): Promise<CompletionResponse> {
+  async complete(request: Record<string, unknown>, body: string, options: CompleteOptions): Promise<Completed> {
+    const startedAt = Date.now();
+    const streamed = request.stream === true;
+    const cacheKey = this.cache && ResponseCache.cacheable(request) ? body : undefined;
+    const hit = cacheKey !== undefined ? this.cache!.get(cacheKey) : undefined;
+    if (hit) return { ...hit, accounting: accountingOf(hit, { startedAt, slotAt: startedAt, streamed, cached: true }) };
+
+    let promptTokens: number[] | undefined;
+    let settle: ((actual: Spend | undefined) => void) | undefined;
+    let response: CompletionResponse;
+    let slotAt = startedAt;
     let ready: string | undefined = body;
     let weight = 0;
     if (this.limiter.full) {
@@ -59,12 +88,89 @@ export class Connection {
       ready = undefined;
       options.onQueued?.();
     }
-    return this.limiter.run(options.signal, () => {
-      options.onStart?.();
-      const text = ready ?? JSON.stringify(request);
-      ready = undefined;
-      return this.tryUntilDone(request, text, options);
-    }, weight);
+    try {
+      // Counting asks the server too: it happens within the request's slot, so the limit
+      // on requests in flight holds for it as well.
+      response = await this.limiter.run(options.signal, async () => {
+        slotAt = Date.now();
+        options.onStart?.();
+        promptTokens = await this.checkContext(request, options.signal);
+        settle = this.budget.active ? this.budget.reserve(this.estimate(request, promptTokens)) : undefined;
+        const text = ready ?? JSON.stringify(request);
+        ready = undefined;
+        return this.tryUntilDone(request, text, options);
+      }, weight);
+    } catch (error) {
+      settle?.(undefined);
+      throw error;
+    }
+    const { profile } = this.settings.kind;
+    const accounting = accountingOf(response, {
+      startedAt, slotAt, streamed, prices: this.settings.prices, promptTokens,
+      completionTokens: await this.countAnswer(response, request, promptTokens, options.signal),
+      firstPromptOnly: profile.usage.firstPromptOnly, zeroUnlessStreamed: profile.usage.zeroUnlessStreamed,
+    });
+    settle?.({ tokens: accounting.usage?.total_tokens ?? this.estimate(request, promptTokens).tokens, cost: accounting.cost?.total ?? 0 });
+    if (cacheKey !== undefined) this.cache!.put(cacheKey, response);
+    return { ...response, accounting };
+  }
+
+  /**
+   * The prompt's tokens, counted where a guard or a budget needs them and the server can
+   * count; a prompt that with max_tokens cannot fit the model's context fails here,
+   * naming both numbers. Counting that fails (the server cannot say) lets the request go
+   * on: the server then has the last word.
+   */
+  private async checkContext(request: Record<string, unknown>, signal: AbortSignal): Promise<number[] | undefined> {
+    const needed = (this.settings.contextGuard || this.budget.active) && this.tokens.available;
+    if (!needed) return undefined;
+    const model = typeof request.model === 'string' ? request.model : '';
+    let counts: number[];
+    try {
+      counts = await this.tokens.countPrompts(request.prompt, model, signal);
+    } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      return undefined;
+    }
+    if (this.settings.contextGuard) {
+      const length = await this.contexts.of(model, signal);
+      const problems = length ? contextProblems(counts, request.max_tokens, length, this.settings.kind.profile.defaultMaxTokens) : [];
+      if (problems.length > 0) {
+        throw new CompletionError('INVALID_REQUEST', `invalid request: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`, { fields: problems });
+      }
+    }
+    return counts;
+  }
+
+  /** What a request may spend at most: its prompt and, for every choice, the tokens it may generate. */
+  private estimate(request: Record<string, unknown>, promptTokens: number[] | undefined): Spend {
+    const prompt = promptTokens?.reduce((a, b) => a + b, 0) ?? 0;
+    const perChoice = typeof request.max_tokens === 'number' ? request.max_tokens : this.settings.kind.profile.defaultMaxTokens ?? 0;
+    const n = typeof request.n === 'number' ? request.n : 1;
+    const tokens = prompt + perChoice * n * Math.max(1, promptTokens?.length ?? 1);
+    const prices = this.settings.prices;
+    const cost = prices ? (prompt * prices.prompt + (tokens - prompt) * prices.completion) / 1e6 : 0;
+    return { tokens, cost };
+  }
+
+  /** The answer's tokens, counted by the node, only where the server reported none. */
+  private async countAnswer(response: CompletionResponse, request: Record<string, unknown>, promptTokens: number[] | undefined, signal: AbortSignal): Promise<number | undefined> {
+    const reported = (response.body as { usage?: { total_tokens?: unknown } } | null)?.usage?.total_tokens;
+    if (typeof reported === 'number' && reported > 0) return undefined;
+    if (!promptTokens || !this.tokens.available || response.status < 200 || response.status >= 300) return undefined;
+    const choices = (response.body as { choices?: unknown } | null)?.choices;
+    if (!Array.isArray(choices)) return undefined;
+    const model = typeof request.model === 'string' ? request.model : '';
+    try {
+      let total = 0;
+      for (const choice of choices) {
+        const text = (choice as { text?: unknown } | null)?.text;
+        if (typeof text === 'string' && text !== '') total += (await this.tokens.tokenIds(text, model, signal)).length;
+      }
+      return total;
+    } catch {
+      return undefined;
+    }
   }
 
   private async tryUntilDone(request: Record<string, unknown>, body: string, options: CompleteOptions): Promise<CompletionResponse> {
@@ -112,6 +218,7 @@ export class Connection {
   close(): void {
     this.transport.close();
   }
+
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -29,6 +29,15 @@ export interface ConnectionSettings {
   /** What the requests waiting for a slot may hold in all, in bytes of request body. */
   maxQueueBytes: number;
   maxResponseBytes: number;
+  /** Refuse, before sending, a prompt that with max_tokens cannot fit the model's context. */
+  contextGuard: boolean;
+  /** The model's context in tokens, when the server does not say it. */
+  contextLength?: number;
+  /** Prices per million prompt and completion tokens, for `msg.cost`. */
+  prices?: { prompt: number; completion: number };
+  budget: { tokens?: number; cost?: number; period: 'hour' | 'day' };
+  /** Answers to deterministic requests kept, or none. */
+  cache?: { ttlMs: number; maxEntries: number; maxBytes: number };
 }
 
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
@@ -48,7 +57,8 @@ const HEADER_VALUE = new RegExp(HEADER_VALUE_PATTERN);
 export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 interface NumberField {
-  default: number;
+  /** Absent: the field is optional, and blank means none. */
+  default?: number;
   min: number;
   /** The minimum itself is not allowed. */
   aboveMin?: boolean;
@@ -70,6 +80,14 @@ export const CONNECTION_FIELDS = {
   maxQueue: { default: 10_000, min: 0, max: 10_000_000, integer: true },
   maxQueueMB: { default: 64, min: 0, max: 1_000_000 },
   maxResponseMB: { default: 16, min: 0, aboveMin: true, max: 1_000_000 },
+  contextLength: { min: 0, aboveMin: true, max: 100_000_000, integer: true },
+  pricePrompt: { min: 0, max: 1_000_000 },
+  priceCompletion: { min: 0, max: 1_000_000 },
+  budgetTokens: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  budgetCost: { min: 0, max: 1_000_000_000 },
+  cacheTtl: { default: 300, min: 0, aboveMin: true, max: MAX_TIMEOUT_SECONDS },
+  cacheEntries: { default: 1000, min: 1, max: 1_000_000, integer: true },
+  cacheMB: { default: 32, min: 0, aboveMin: true, max: 100_000 },
 } satisfies Record<string, NumberField>;
 export type ConnectionField = keyof typeof CONNECTION_FIELDS;
 
@@ -113,6 +131,12 @@ export function normalizeBaseUrl(input: string | undefined, kind: ServerKind = s
  * else must read as a number within its bounds, or the connection is refused, naming it.
  */
 function numberField(config: ConnectionConfig, name: ConnectionField, fallback?: unknown): number {
+  const value = optionalNumberField(config, name, fallback);
+  if (value === undefined) throw new Error(`${name} has no default`);
+  return value;
+}
+
+function optionalNumberField(config: ConnectionConfig, name: ConnectionField, fallback?: unknown): number | undefined {
   const field: NumberField = CONNECTION_FIELDS[name];
   const raw = config[name] ?? fallback;
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return field.default;
@@ -134,6 +158,9 @@ export type ConnectionConfig = Partial<Record<ConnectionField, string | number>>
   headers?: unknown;
   baseUrl?: string;
   retryTimeouts?: boolean | string;
+  contextGuard?: boolean | string;
+  budgetPeriod?: string;
+  cache?: boolean | string;
   /** The one timeout of flows saved before there were three: it stands for the response and idle timeouts. */
   timeout?: string | number;
 };
@@ -204,12 +231,33 @@ export function connectionSettings(config: ConnectionConfig, credentials: Connec
     idleTimeoutMs: seconds('idleTimeout', config.timeout),
     maxRetries: numberField(config, 'maxRetries'),
     maxRetryWaitMs: seconds('maxRetryWait'),
-    retryTimeouts: config.retryTimeouts === true || config.retryTimeouts === 'true',
+    retryTimeouts: isTrue(config.retryTimeouts),
     maxInFlight: numberField(config, 'maxInFlight'),
     maxQueue: numberField(config, 'maxQueue'),
     maxQueueBytes: megabytes('maxQueueMB'),
     maxResponseBytes: megabytes('maxResponseMB'),
+    contextGuard: !isFalse(config.contextGuard),
+    contextLength: optionalNumberField(config, 'contextLength'),
+    prices: pricesOf(config),
+    budget: {
+      tokens: optionalNumberField(config, 'budgetTokens'),
+      cost: optionalNumberField(config, 'budgetCost'),
+      period: config.budgetPeriod === 'hour' ? 'hour' : 'day',
+    },
+    cache: isTrue(config.cache)
+      ? { ttlMs: seconds('cacheTtl'), maxEntries: numberField(config, 'cacheEntries'), maxBytes: megabytes('cacheMB') }
+      : undefined,
   };
+}
+
+const isTrue = (value: unknown) => value === true || value === 'true';
+const isFalse = (value: unknown) => value === false || value === 'false';
+
+function pricesOf(config: ConnectionConfig): ConnectionSettings['prices'] {
+  const prompt = optionalNumberField(config, 'pricePrompt');
+  const completion = optionalNumberField(config, 'priceCompletion');
+  if (prompt === undefined && completion === undefined) return undefined;
+  return { prompt: prompt ?? 0, completion: completion ?? 0 };
 }
 
 /** The dialog's extra headers as a header object; malformed and reserved names are left out. */

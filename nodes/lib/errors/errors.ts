@@ -1,3 +1,5 @@
+import { classify } from './classify';
+
 /** What went wrong, as a stable code a flow can switch on (`msg.error.code` in a Catch node). */
 export type ErrorCode =
   | 'INVALID_REQUEST'
@@ -9,7 +11,18 @@ export type ErrorCode =
   | 'RESPONSE_TOO_LARGE'
   | 'STREAM_ERROR'
   | 'ABORTED'
-  | 'QUEUE_FULL';
+  | 'QUEUE_FULL'
+  | 'BUDGET_EXCEEDED'
+  /** The server does not know the model, or has retired it. */
+  | 'MODEL_NOT_FOUND'
+  /** A chat model on the completions endpoint. */
+  | 'CHAT_MODEL'
+  /** The prompt and max_tokens do not fit the model's context (the server said so). */
+  | 'CONTEXT_TOO_LONG'
+  /** The server is still loading the model. */
+  | 'MODEL_LOADING'
+  /** The account's quota is used up (OpenAI's insufficient_quota). */
+  | 'QUOTA_EXCEEDED';
 
 /** Details a Catch node receives as `msg.error.cause`. */
 export interface ErrorDetails {
@@ -23,6 +36,22 @@ export interface ErrorDetails {
   body?: unknown;
   /** Where a TIMEOUT or a broken answer happened: opening the connection, waiting for the answer to start, a silence inside it, or the body breaking off. */
   phase?: 'connect' | 'response' | 'idle' | 'body';
+  /** What to do about it, where the node can tell. */
+  hint?: string;
+}
+
+/**
+ * The details as one line, for where Node-RED turns them into text (its debug sidebar
+ * writes an uncaught error's cause as `cause + ""`, which would read "[object Object]").
+ */
+function summary(this: ErrorDetails): string {
+  const parts: string[] = [];
+  if (this.status !== undefined) parts.push(`HTTP ${this.status}`);
+  for (const value of [this.type, this.code, this.phase]) if (value !== undefined && value !== null) parts.push(String(value));
+  if (this.fields) parts.push(this.fields.map((f) => `${f.field} ${f.reason}`).join('; '));
+  if (this.attempts !== undefined) parts.push(`${this.attempts} attempt${this.attempts === 1 ? '' : 's'}`);
+  if (this.hint) parts.push(this.hint);
+  return parts.join(' · ') || 'no details';
 }
 
 /**
@@ -35,8 +64,12 @@ export class CompletionError extends Error {
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message);
-    this.name = 'CompletionError';
+    // Node-RED shows an error as `name: message` (msg.error.message, the debug sidebar):
+    // the code reads better there than a class name.
+    this.name = code;
     this.code = code;
+    // Not enumerable: it stays out of msg.error.cause as a flow sees it, and of copies.
+    Object.defineProperty(details, 'toString', { value: summary, enumerable: false, configurable: true, writable: true });
     this.cause = details;
   }
 }
@@ -60,7 +93,8 @@ export function apiErrorOf(body: unknown): { message?: string; type?: string; co
   if (body === null || typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
   const error = b.error;
-  if (typeof error === 'string') return { message: error };
+  // TGI's flat {error, error_type} (router/src/lib.rs:1515-1519, v3.3.7).
+  if (typeof error === 'string') return typeof b.error_type === 'string' ? { message: error, type: b.error_type } : { message: error };
   const e = (error !== null && typeof error === 'object' ? error : typeof b.message === 'string' ? b : undefined) as Record<string, unknown> | undefined;
   if (!e) return undefined;
   return {
@@ -71,14 +105,22 @@ export function apiErrorOf(body: unknown): { message?: string; type?: string; co
   };
 }
 
-/** An error for a non-2xx response: names the status and the server's error type and code. */
+/**
+ * An error for a non-2xx response: what it means where the node can tell (a model not
+ * found, a chat model, a prompt too long…) with what to do, else HTTP_ERROR; the text
+ * names the status and the server's own words, the details its error type and code.
+ */
 export function httpError(status: number, body: unknown, requestId?: string, attempts?: number): CompletionError {
   const api = apiErrorOf(body);
+  const meaning = classify(status, api);
   const labels = [api?.type, api?.code !== null && api?.code !== undefined ? String(api.code) : undefined]
     .filter((x): x is string => Boolean(x));
   const suffix = labels.length ? ` (${labels.join(', ')})` : '';
   const detail = api?.message ? `: ${api.message}` : '';
-  return new CompletionError('HTTP_ERROR', `HTTP ${status}${suffix}${detail}`, {
+  // Read in a narrow debug sidebar: what happened first, then the server's words.
+  const message = meaning ? `${meaning.words}: ${api?.message ?? `HTTP ${status}`} (HTTP ${status})` : `HTTP ${status}${suffix}${detail}`;
+  return new CompletionError(meaning?.code ?? 'HTTP_ERROR', message, {
+    hint: meaning?.hint,
     status,
     type: api?.type,
     code: api?.code,

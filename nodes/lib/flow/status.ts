@@ -1,4 +1,5 @@
 import type { Node } from 'node-red';
+import type { Accounting } from '../accounting/accounting';
 
 type Fill = 'red' | 'green' | 'yellow' | 'blue' | 'grey';
 type Translate = (key: string, values?: Record<string, string | number>) => string;
@@ -52,18 +53,38 @@ export class NodeStatus {
     this.show('yellow', 'ring', this.text('status.retrying', { attempt, reason }));
   }
 
+  /** While streaming: the events so far and, once a second has passed, events (about tokens) per second. */
   streaming(count: number): void {
-    this.show('blue', 'dot', this.text(count === 1 ? 'status.streamingOne' : 'status.streaming', { count }));
+    const now = Date.now();
+    if (count === 1 || this.streamStart === undefined) this.streamStart = now;
+    const seconds = (now - this.streamStart) / 1000;
+    if (seconds >= 1) this.show('blue', 'dot', this.text('status.streamingRate', { count, rate: Math.round(count / seconds) }));
+    else this.show('blue', 'dot', this.text(count === 1 ? 'status.streamingOne' : 'status.streaming', { count }));
   }
 
-  done(status: number, tokens: number | undefined): void {
-    if (tokens === undefined) this.show('green', 'dot', this.text('status.doneNoUsage', { status }));
-    else this.show('green', 'dot', this.text('status.done', { status, tokens }));
+  private streamStart: number | undefined;
+
+  /** Done: the status and the tokens used (and their rate); yellow when the answer was cut at max_tokens; what is left of a budget. */
+  done(status: number, accounting: Accounting, budgetLeft?: { tokens?: number; cost?: number }): void {
+    const tokens = accounting.usage?.total_tokens;
+    let text = tokens === undefined ? this.text('status.doneNoUsage', { status }) : this.text('status.done', { status, tokens });
+    if (accounting.timing.tokensPerSecond !== undefined && !accounting.cached) text += ` · ${accounting.timing.tokensPerSecond} tok/s`;
+    if (accounting.cached) text += ` · ${this.text('status.cached', {})}`;
+    if (budgetLeft?.tokens !== undefined) text += ` · ${this.text('status.budgetTokens', { left: budgetLeft.tokens })}`;
+    else if (budgetLeft?.cost !== undefined) text += ` · ${this.text('status.budgetCost', { left: Math.round(budgetLeft.cost * 100) / 100 })}`;
+    // An answer cut short is worth a look: it leads, so the status does not cut it off.
+    if (accounting.truncated.length > 0) this.show('yellow', 'dot', `${this.text('status.truncated', {})} · ${text}`);
+    else this.show('green', 'dot', text);
   }
 
-  /** A non-2xx answer given as a result (raw format): red, with the server's own words. */
-  answeredWithError(status: number, message: string | undefined): void {
-    this.show('red', 'dot', message ? `${status}: ${message}` : String(status));
+  /** A non-2xx answer given as a result (raw format): red, with what it means and the server's own words. */
+  answeredWithError(status: number, words: string | undefined, message: string | undefined): void {
+    const what = [words, message].filter(Boolean).join(': ');
+    this.show('red', 'dot', what ? `${status} ${what}` : String(status));
+  }
+
+  budgetReset(left: { tokens?: number; cost?: number }): void {
+    this.show('grey', 'ring', this.text('status.budgetReset', { left: left.tokens ?? left.cost ?? '' }));
   }
 
   invalid(fields: string[]): void {

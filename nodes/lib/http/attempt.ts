@@ -18,6 +18,8 @@ export interface CompletionResponse {
   /** Streamed text held back from the events (read-event-stream.ts), per choice index. */
   tails?: Map<number, string>;
   attempts: number;
+  /** When the last attempt was sent, its answer began, its first event came and it ended (ms since the epoch). */
+  times: { sentAt: number; headersAt: number; firstEventAt?: number; endAt: number };
 }
 
 /** One streamed event, parsed, as soon as it arrived. */
@@ -49,6 +51,9 @@ export async function attempt(transport: Transport, settings: Settings, request:
   const secrets = [settings.apiKey, settings.basicAuth?.password].filter((s): s is string => Boolean(s));
   let headers: ResponseHeaders = {};
   let events = 0;
+  const sentAt = Date.now();
+  let headersAt = sentAt;
+  let firstEventAt: number | undefined;
   const failure = (error: unknown) => ({ kind: 'failure' as const, error: asCompletionError(error, parent), headers, events });
   try {
     let opened;
@@ -58,6 +63,7 @@ export async function attempt(transport: Transport, settings: Settings, request:
       clearTimeout(responseTimer);
     }
     const { status } = opened;
+    headersAt = Date.now();
     headers = scrubValue(opened.headers, secrets);
     const ok = status >= 200 && status < 300;
     if (!ok || !request.stream || !isEventStream(headers)) {
@@ -66,17 +72,20 @@ export async function attempt(transport: Transport, settings: Settings, request:
       // for in the parsed values, not the raw bytes.
       const body = scrubValue(parseBody(raw, ok, status, secrets), secrets);
       if (ok) normalizeChoicesLogprobs(body);
-      return { kind: 'answer', status, headers, body, response: { status, headers, body, events: 0, attempts: 0 } };
+      const times = { sentAt, headersAt, endAt: Date.now() };
+      return { kind: 'answer', status, headers, body, response: { status, headers, body, events: 0, attempts: 0, times } };
     }
     const streamed = await readEventStream(opened.body, {
       status, limits, signal: controller.signal, secrets,
       mayEndWithoutDone: settings.kind.streamMayEndWithoutDone,
       onEvent: (chunk, index, code) => {
         events = index + 1;
+        firstEventAt ??= Date.now();
         onEvent?.(chunk, index, code);
       },
     });
-    const response = { status, headers, body: streamed.body, events: streamed.events, tails: streamed.tails, attempts: 0 };
+    const times = { sentAt, headersAt, firstEventAt, endAt: Date.now() };
+    const response = { status, headers, body: streamed.body, events: streamed.events, tails: streamed.tails, attempts: 0, times };
     return { kind: 'answer', status, headers, body: streamed.body, response };
   } catch (error) {
     return failure(error);

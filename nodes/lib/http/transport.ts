@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import type { Socket } from 'node:net';
 import { pipeline, type Duplex, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { abortError, CompletionError } from '../errors/errors';
@@ -16,6 +17,12 @@ export interface OpenResponse {
   body: Readable;
 }
 
+/** Where a request goes: a path after the base URL, or after the server's origin (llama.cpp's /tokenize, say). */
+export interface Target {
+  path: string;
+  fromOrigin?: boolean;
+}
+
 const PACKAGE_VERSION: string = (() => {
   try {
     return String(require('../../../../package.json').version);
@@ -24,66 +31,101 @@ const PACKAGE_VERSION: string = (() => {
   }
 })();
 
+type Settings = Pick<ConnectionSettings, 'kind' | 'baseUrl' | 'extraHeaders' | 'apiKey' | 'organization' | 'project' | 'basicAuth' | 'connectTimeoutMs'>;
+
 /**
  * One HTTP client per connection, on Node's own http and https modules, with
- * keep-alive sockets shared by every node that uses it. (A general-purpose client
- * cost three times the CPU per request here: see the README's benchmark.) Bodies
+ * keep-alive sockets shared by every node that uses it. Everything that is the same
+ * for every request (headers, the proxy, the agent) is worked out once, here. Bodies
  * come back as streams, so the caller can cap their size, time the gaps between
- * chunks and decode server-sent events as they arrive. Proxies come from the
- * environment (proxy-for.ts): plain HTTP through the proxy, HTTPS tunnelled with
- * CONNECT.
+ * chunks and decode server-sent events as they arrive. Proxies: plain HTTP through
+ * the proxy, HTTPS tunnelled with CONNECT.
  */
 export class Transport {
-  private readonly httpAgent = new http.Agent({ keepAlive: true });
-  private readonly httpsAgent: https.Agent;
-  private readonly tunnels = new Map<string, TunnelAgent>();
+  private readonly base: URL;
+  private readonly origin: string;
+  private readonly basePath: string;
+  private readonly secure: boolean;
+  private readonly proxy: URL | undefined;
+  private readonly agent: http.Agent;
+  private readonly headersFor: { json: Record<string, string>; stream: Record<string, string> };
 
-  /** `tlsOptions`: CA, client certificate and verification (from a Node-RED tls-config node). */
-  constructor(
-    private readonly settings: ConnectionSettings,
-    private readonly tlsOptions: https.AgentOptions = {},
-    /** Proxy variables in place of the process environment's; read per request when absent. */
-    private readonly proxyEnv?: NodeJS.ProcessEnv,
-  ) {
-    this.httpsAgent = new https.Agent({ keepAlive: true, ...tlsOptions });
+  /**
+   * `tlsOptions`: CA, client certificate and verification (from a Node-RED tls-config
+   * node). `proxyEnv`: proxy variables in place of the process environment's (from a
+   * Node-RED http proxy node).
+   */
+  constructor(private readonly settings: Settings, tlsOptions: https.AgentOptions = {}, proxyEnv?: NodeJS.ProcessEnv) {
+    this.base = new URL(settings.baseUrl);
+    this.origin = this.base.origin;
+    this.basePath = this.base.pathname.replace(/\/+$/, '') + this.base.search;
+    this.secure = this.base.protocol === 'https:';
+    // Every request of a connection goes to the one server: its proxy is worked out once.
+    this.proxy = proxyFor(this.base, proxyEnv ?? process.env);
+    if (this.proxy && this.secure) this.agent = new TunnelAgent(this.proxy, settings.connectTimeoutMs, { keepAlive: true, ...tlsOptions });
+    else if (this.proxy) this.agent = this.proxy.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    else this.agent = this.secure ? new https.Agent({ keepAlive: true, ...tlsOptions }) : new http.Agent({ keepAlive: true });
+    const common = this.commonHeaders();
+    this.headersFor = {
+      json: { ...common, Accept: 'application/json' },
+      stream: { ...common, Accept: 'text/event-stream' },
+    };
   }
 
-  headers(stream: boolean): Record<string, string> {
+  private commonHeaders(): Record<string, string> {
     const auth = this.settings.kind.authHeaders(this.settings);
     // Credentials in the base URL go as Basic auth, as curl sends them, unless the key
     // already takes the Authorization header.
     const basic = this.settings.basicAuth;
     if (basic && !auth.Authorization) auth.Authorization = `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`;
-    return {
+    const headers: Record<string, string> = {
       'User-Agent': `node-red-contrib-create-completion/${PACKAGE_VERSION}`,
       ...this.settings.extraHeaders,
       ...auth,
       'Content-Type': 'application/json',
-      Accept: stream ? 'text/event-stream' : 'application/json',
     };
+    const proxyAuth = this.proxy && !this.secure ? proxyAuthorization(this.proxy) : undefined;
+    if (proxyAuth) headers['Proxy-Authorization'] = proxyAuth;
+    return headers;
   }
 
   /** Sends one request (a POST when there is a body) and resolves when the response headers are in. */
-  open(path: string, body: string | undefined, stream: boolean, signal: AbortSignal): Promise<OpenResponse> {
+  open(target: Target | string, body: string | undefined, stream: boolean, signal: AbortSignal): Promise<OpenResponse> {
     return new Promise<OpenResponse>((resolve, reject) => {
-      let request: http.ClientRequest;
-      try {
-        request = this.request(new URL(this.settings.baseUrl + path), body, stream, signal);
-      } catch (error) {
-        reject(networkError(error, signal));
-        return;
-      }
       // Every way a request can end settles the promise: a response, an error, a switch
-      // of protocols (101, which node:http hands to 'upgrade' and then nothing else),
-      // or a socket closed with no answer at all.
+      // of protocols (101, which node:http hands to 'upgrade' and then nothing else), a
+      // connection that does not open in time, or a socket closed with no answer at all.
       let settled = false;
+      let connectTimer: NodeJS.Timeout | undefined;
       const fail = (error: CompletionError) => {
         if (settled) return;
         settled = true;
+        if (connectTimer) clearTimeout(connectTimer);
         reject(error);
       };
+      let request: http.ClientRequest;
+      try {
+        request = this.request(typeof target === 'string' ? { path: target } : target, body, stream, signal);
+      } catch (error) {
+        fail(networkError(error, signal));
+        return;
+      }
+      request.once('socket', (socket: Socket) => {
+        if (!socket.connecting) return;
+        connectTimer = setTimeout(() => {
+          const error = new CompletionError('TIMEOUT', `no connection within ${this.settings.connectTimeoutMs / 1000} s`, { phase: 'connect' });
+          request.destroy(error);
+          fail(error);
+        }, this.settings.connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(connectTimer));
+      });
       request.once('response', (response) => {
+        if (settled) {
+          response.destroy();
+          return;
+        }
         settled = true;
+        if (connectTimer) clearTimeout(connectTimer);
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: decoded(response) });
       });
       request.once('upgrade', (response, socket) => {
@@ -96,42 +138,35 @@ export class Transport {
     });
   }
 
-  private request(url: URL, body: string | undefined, stream: boolean, signal: AbortSignal): http.ClientRequest {
-    const headers: Record<string, string | number> = this.headers(stream);
+  private request(target: Target, body: string | undefined, stream: boolean, signal: AbortSignal): http.ClientRequest {
+    const headers: Record<string, string | number> = { ...(stream ? this.headersFor.stream : this.headersFor.json) };
     if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);
     const method = body === undefined ? 'GET' : 'POST';
-    const secure = url.protocol === 'https:';
-    const proxy = proxyFor(url, this.proxyEnv ?? process.env);
-    if (proxy && !secure) {
+    const path = target.fromOrigin ? target.path : joinPath(this.basePath, target.path);
+    if (this.proxy && !this.secure) {
       // A plain-HTTP request goes to the proxy whole, its target in absolute form.
-      const auth = proxyAuthorization(proxy);
-      if (auth) headers['Proxy-Authorization'] = auth;
-      return (proxy.protocol === 'https:' ? https : http).request({
-        hostname: proxy.hostname, port: proxy.port, path: url.href, method, signal,
-        headers: { ...headers, Host: url.host },
-        agent: proxy.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+      return (this.proxy.protocol === 'https:' ? https : http).request({
+        hostname: this.proxy.hostname, port: this.proxy.port, path: this.origin + path, method, signal,
+        headers: { ...headers, Host: this.base.host }, agent: this.agent,
       });
     }
-    return (secure ? https : http).request({
-      hostname: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, signal,
-      agent: !secure ? this.httpAgent : proxy ? this.tunnel(proxy) : this.httpsAgent,
+    return (this.secure ? https : http).request({
+      hostname: this.base.hostname, port: this.base.port, path, method, headers, signal, agent: this.agent,
     });
   }
 
-  private tunnel(proxy: URL): TunnelAgent {
-    let agent = this.tunnels.get(proxy.href);
-    if (!agent) {
-      agent = new TunnelAgent(proxy, { keepAlive: true, ...this.tlsOptions });
-      this.tunnels.set(proxy.href, agent);
-    }
-    return agent;
-  }
-
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
-    for (const agent of this.tunnels.values()) agent.destroy();
+    this.agent.destroy();
   }
+}
+
+/** The base URL's path and the endpoint's, keeping the base URL's query (Azure's api-version sits in the endpoint's). */
+function joinPath(basePath: string, path: string): string {
+  const query = basePath.indexOf('?');
+  if (query === -1) return basePath + path;
+  const [endpoint, endpointQuery] = path.split('?');
+  const extra = basePath.slice(query + 1);
+  return `${basePath.slice(0, query)}${endpoint}?${endpointQuery ? `${endpointQuery}&` : ''}${extra}`;
 }
 
 /** The body as sent, or decompressed when a server (or a proxy) compressed it anyway. */
@@ -156,7 +191,7 @@ function proxyAuthorization(proxy: URL): string | undefined {
 
 /** HTTPS through a proxy: each pooled socket is a TLS session inside a CONNECT tunnel. */
 class TunnelAgent extends https.Agent {
-  constructor(private readonly proxy: URL, options: https.AgentOptions) {
+  constructor(private readonly proxy: URL, private readonly connectTimeoutMs: number, options: https.AgentOptions) {
     super(options);
   }
 
@@ -165,18 +200,30 @@ class TunnelAgent extends https.Agent {
     const headers: Record<string, string> = { Host: target };
     const auth = proxyAuthorization(this.proxy);
     if (auth) headers['Proxy-Authorization'] = auth;
+    let done = false;
+    const finish = (error: Error | null, socket?: Duplex) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      callback(error, socket);
+    };
     const connect = (this.proxy.protocol === 'https:' ? https : http).request({
       hostname: this.proxy.hostname, port: this.proxy.port, method: 'CONNECT', path: target, headers, agent: false,
     });
+    // A proxy that never answers the CONNECT would otherwise hold the request forever.
+    const timer = setTimeout(() => {
+      connect.destroy();
+      finish(new CompletionError('TIMEOUT', `the proxy did not open a tunnel to ${target} within ${this.connectTimeoutMs / 1000} s`, { phase: 'connect' }));
+    }, this.connectTimeoutMs);
     connect.once('connect', (answer, socket) => {
       if (answer.statusCode !== 200) {
         socket.destroy();
-        callback(new Error(`proxy refused the tunnel to ${target}: HTTP ${answer.statusCode}`));
+        finish(new Error(`proxy refused the tunnel to ${target}: HTTP ${answer.statusCode}`));
         return;
       }
-      callback(null, tls.connect({ ...options, socket, servername: options.servername ?? options.host }));
+      finish(null, tls.connect({ ...options, socket, servername: options.servername ?? options.host }));
     });
-    connect.once('error', (error) => callback(error));
+    connect.once('error', (error) => finish(error));
     connect.end();
     return undefined;
   }

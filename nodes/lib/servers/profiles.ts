@@ -86,6 +86,8 @@ export interface ServerProfile {
   contextLength: 'models-meta-n_ctx' | 'models-max_model_len' | 'tgi-info' | 'models-context_length' | 'known-models' | null;
   /** The server's own word for a field left blank. */
   blankMeans: string;
+  /** What the server generates when max_tokens is blank, where that is a number. */
+  defaultMaxTokens?: number;
   /** Fields whose blank is not what a user expects: a warning in the dialog. */
   blankWarnings: Array<{ param: string; why: string; source: string }>;
   notes: string[];
@@ -240,6 +242,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: { path: '/tokenize', fromOrigin: true, shape: 'vllm' },
     contextLength: 'models-max_model_len',
     blankMeans: 'the model\'s generation_config.json, then OpenAI\'s defaults; max_tokens blank means 16',
+    defaultMaxTokens: 16, // vllm-project/vllm@002032ee protocol.py normalize_null_max_tokens
     blankWarnings: [
       { param: 'max_tokens', why: 'vLLM generates 16 tokens when max_tokens is blank', source: `${VLLM}@002032ee vllm/entrypoints/openai/completion/protocol.py (normalize_null_max_tokens)` },
     ],
@@ -359,6 +362,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: null,
     contextLength: 'models-max_model_len',
     blankMeans: 'the model\'s generation config; max_tokens blank means 16',
+    defaultMaxTokens: 16, // sgl-project/sglang@004c82e0 protocol.py
     blankWarnings: [
       { param: 'max_tokens', why: 'SGLang generates 16 tokens when max_tokens is blank', source: `${SGLANG} python/sglang/srt/entrypoints/openai/protocol.py (CompletionRequest)` },
     ],
@@ -479,6 +483,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: null,
     contextLength: 'known-models',
     blankMeans: 'OpenAI\'s defaults (temperature 1, top_p 1, max_tokens 16)',
+    defaultMaxTokens: 16, // the OpenAI API reference
     blankWarnings: [],
     notes: [
       'gpt-3.5-turbo-instruct, davinci-002 and babbage-002 were shut down on 2026-09-28; fine-tuned completion models may remain',
@@ -508,6 +513,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: null,
     contextLength: null,
     blankMeans: 'OpenAI\'s defaults',
+    defaultMaxTokens: 16, // the OpenAI API reference
     blankWarnings: [],
     notes: [
       'the model field names the deployment; Azure retired babbage-002 and davinci-002 on 2025-01-27, and gpt-35-turbo-instruct after them',
@@ -534,6 +540,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: null,
     contextLength: null,
     blankMeans: 'OpenAI\'s defaults',
+    defaultMaxTokens: 16, // the OpenAI API reference
     blankWarnings: [],
     notes: ['the model field names the deployment'],
     sources: ['https://learn.microsoft.com/en-us/azure/ai-services/openai/api-version-lifecycle'],

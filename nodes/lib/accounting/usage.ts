@@ -1,0 +1,78 @@
+/**
+ * `msg.usage`: what a completion cost in tokens, in the same shape from every server.
+ * The server's own numbers where it reports them; where it does not (a stream without
+ * include_usage, LocalAI's zeros), the node's own counts of the prompt (and of the
+ * answer, where it could count), marked as counted. Where the server's numbers cover
+ * less than the request (llama.cpp counts only the first of several prompts), it says so.
+ */
+export interface Usage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+  /** Prompt tokens the server took from its cache (OpenAI, llama.cpp, vLLM). */
+  cached_tokens?: number;
+  /** Tokens of each prompt of a batch, as the node counted them. */
+  prompts?: number[];
+  /** `server`: as the server reported; `counted`: counted by the node, the server reported none. */
+  source: 'server' | 'counted';
+  /** What the numbers leave out, when the server's report is partial. */
+  note?: string;
+}
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+export interface UsageContext {
+  /** The prompt's tokens as the node counted them (per prompt), if it did. */
+  promptTokens?: number[];
+  /** The answer's tokens as the node counted them, if it did. */
+  completionTokens?: number;
+  /** The server counts the first of several prompts only. */
+  firstPromptOnly?: boolean;
+  /** The server reports zeros when it does not stream. */
+  zeroUnlessStreamed?: boolean;
+  streamed: boolean;
+}
+
+export function usageOf(body: unknown, context: UsageContext): Usage | undefined {
+  const reported = (body as { usage?: Record<string, unknown> } | null)?.usage;
+  const prompts = context.promptTokens && context.promptTokens.length > 1 ? context.promptTokens : undefined;
+  const zeros = context.zeroUnlessStreamed && !context.streamed && reported && !reported.total_tokens;
+  if (reported && typeof reported === 'object' && isCount(reported.total_tokens) && !zeros) {
+    const usage: Usage = {
+      prompt_tokens: isCount(reported.prompt_tokens) ? reported.prompt_tokens : undefined,
+      completion_tokens: isCount(reported.completion_tokens) ? reported.completion_tokens : undefined,
+      total_tokens: reported.total_tokens,
+      source: 'server',
+    };
+    const cached = (reported.prompt_tokens_details as { cached_tokens?: unknown } | undefined)?.cached_tokens;
+    if (isCount(cached)) usage.cached_tokens = cached;
+    if (prompts) usage.prompts = prompts;
+    if (context.firstPromptOnly && prompts) usage.note = 'the server counted the first prompt only';
+    return withoutUndefined(usage);
+  }
+  if (!context.promptTokens && context.completionTokens === undefined) return undefined;
+  const prompt = context.promptTokens?.reduce((a, b) => a + b, 0);
+  const usage: Usage = {
+    prompt_tokens: prompt,
+    completion_tokens: context.completionTokens,
+    total_tokens: prompt !== undefined && context.completionTokens !== undefined ? prompt + context.completionTokens : undefined,
+    prompts,
+    source: 'counted',
+  };
+  return withoutUndefined(usage);
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+/** Whether an answer was cut at max_tokens: a choice that ended for its length. */
+export function truncatedChoices(body: unknown): number[] {
+  const choices = (body as { choices?: unknown } | null)?.choices;
+  if (!Array.isArray(choices)) return [];
+  return choices
+    .filter((c): c is { index?: unknown; finish_reason?: unknown } => c !== null && typeof c === 'object')
+    .filter((c) => c.finish_reason === 'length')
+    .map((c) => (typeof c.index === 'number' ? c.index : 0));
+}

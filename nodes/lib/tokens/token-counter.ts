@@ -1,0 +1,117 @@
+import { CompletionError } from '../errors/errors';
+import { readBody } from '../http/read-body';
+import type { Target, Transport } from '../http/transport';
+import type { ServerProfile } from '../servers/profiles';
+import { openaiTokenIds } from './openai-encoding';
+
+const TOKENIZE_MAX_BYTES = 16 * 2 ** 20;
+/** What the cache of counted texts may hold: entries, and characters of text in all. */
+const CACHE_ENTRIES = 2000;
+const CACHE_CHARS = 8 * 2 ** 20;
+
+/**
+ * Counts tokens the way the connection's server does: OpenAI's encoding for OpenAI and
+ * Azure, the server's own tokenize endpoint for servers that have one (llama.cpp,
+ * vLLM, LocalAI, TGI; profiles.ts), nothing for those that have none (Ollama, LM
+ * Studio, …): it says so rather than guess. Texts already counted are kept, per model,
+ * in a cache bounded by entries and characters.
+ */
+export class TokenCounter {
+  private readonly cache = new Map<string, number[]>();
+  private cachedChars = 0;
+
+  constructor(
+    private readonly profile: ServerProfile,
+    private readonly transport: Transport,
+    private readonly idleTimeoutMs: number,
+  ) {}
+
+  /** Whether this server's tokens can be counted at all. */
+  get available(): boolean {
+    return this.profile.family === 'legacy' || this.profile.tokenize !== null;
+  }
+
+  /** How the tokens are counted, for messages and the Check report. */
+  get method(): string {
+    if (this.profile.family === 'legacy') return 'OpenAI cl100k_base';
+    return this.profile.tokenize ? `the server's ${this.profile.tokenize.fromOrigin ? '' : '…/v1'}${this.profile.tokenize.path}` : 'none';
+  }
+
+  /** The token ids of a text for a model. */
+  async tokenIds(text: string, model: string, signal: AbortSignal): Promise<number[]> {
+    const key = `${model}\u0000${text}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      // Refresh: the map's order is the eviction order.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const ids = this.profile.family === 'legacy' ? await openaiTokenIds(text) : await this.askServer(text, model, signal);
+    this.remember(key, text.length, ids);
+    return ids;
+  }
+
+  /** Tokens per prompt of a request's prompt, in whichever of the four forms; token ids count as they are. */
+  async countPrompts(prompt: unknown, model: string, signal: AbortSignal): Promise<number[]> {
+    if (typeof prompt === 'string') return [(await this.tokenIds(prompt, model, signal)).length];
+    if (!Array.isArray(prompt) || prompt.length === 0) return [];
+    if (prompt.every((p) => typeof p === 'number')) return [prompt.length];
+    const counts: number[] = [];
+    for (const part of prompt) counts.push(Array.isArray(part) ? part.length : (await this.tokenIds(String(part), model, signal)).length);
+    return counts;
+  }
+
+  private remember(key: string, chars: number, ids: number[]): void {
+    if (chars > CACHE_CHARS / 4) return;
+    this.cache.set(key, ids);
+    this.cachedChars += chars;
+    for (const [oldest] of this.cache) {
+      if (this.cache.size <= CACHE_ENTRIES && this.cachedChars <= CACHE_CHARS) break;
+      this.cache.delete(oldest);
+      this.cachedChars -= oldest.length - oldest.indexOf('\u0000') - 1;
+    }
+  }
+
+  private async askServer(text: string, model: string, signal: AbortSignal): Promise<number[]> {
+    const endpoint = this.profile.tokenize;
+    if (!endpoint) throw new CompletionError('INVALID_REQUEST', `${this.profile.label} has no endpoint that counts tokens`);
+    const target: Target = { path: endpoint.path, fromOrigin: endpoint.fromOrigin };
+    const response = await this.transport.open(target, JSON.stringify(tokenizeBody(endpoint.shape, text, model)), false, signal);
+    const raw = await readBody(response.body, { maxBytes: TOKENIZE_MAX_BYTES, idleMs: this.idleTimeoutMs }, signal);
+    if (response.status < 200 || response.status >= 300) {
+      throw new CompletionError('HTTP_ERROR', `HTTP ${response.status} from ${endpoint.path} while counting tokens`, { status: response.status });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new CompletionError('BAD_RESPONSE', `${endpoint.path} did not answer JSON`);
+    }
+    const ids = tokenIdsOf(endpoint.shape, body);
+    if (!ids) throw new CompletionError('BAD_RESPONSE', `${endpoint.path} answered without token ids`);
+    return ids;
+  }
+}
+
+/** The request each server's tokenize endpoint reads; special tokens added as the completion adds them, so counts match its usage. */
+function tokenizeBody(shape: 'llamacpp' | 'vllm' | 'localai' | 'tgi', text: string, model: string): unknown {
+  switch (shape) {
+    // tools/server/server-context.cpp@001d906a post_tokenize: add_special defaults to false, the completion adds BOS.
+    case 'llamacpp': return { content: text, add_special: true };
+    // vllm/entrypoints/serve/tokenize/protocol.py@030ea52e
+    case 'vllm': return { model, prompt: text, add_special_tokens: true };
+    // core/schema/tokenize.go (LocalAI v4.9.0)
+    case 'localai': return { model, content: text };
+    // router/src/server.rs:1300-1322 (TGI v3.3.7): a GenerateRequest
+    case 'tgi': return { inputs: text };
+  }
+}
+
+function tokenIdsOf(shape: 'llamacpp' | 'vllm' | 'localai' | 'tgi', body: unknown): number[] | undefined {
+  const list = shape === 'tgi' ? body : (body as { tokens?: unknown } | null)?.tokens;
+  if (!Array.isArray(list)) return undefined;
+  // llama.cpp with_pieces and TGI answer objects with an id.
+  const ids = list.map((t) => (typeof t === 'number' ? t : (t as { id?: unknown } | null)?.id));
+  return ids.every((id): id is number => typeof id === 'number') ? ids : undefined;
+}
