@@ -136,6 +136,30 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     }
   });
 
+  it('tokens and cost: folded for a new connection, the context guard on, the cache\'s fields only with the cache, a cost budget without prices flagged', async function () {
+    const section = page.locator('.cc-api-form .cc-section[data-section="accounting"]');
+    assert.equal(await page.locator('#node-config-input-contextLength').isVisible(), false);
+    await section.click();
+    await page.locator('#node-config-input-contextLength').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#node-config-input-contextGuard').isChecked(), true);
+    assert.equal(await page.inputValue('#node-config-input-budgetPeriod'), 'day');
+    assert.equal(await page.locator('#node-config-input-cacheTtl').isVisible(), false);
+    await page.click('#node-config-input-cache');
+    await page.locator('#node-config-input-cacheTtl').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#node-config-input-cacheTtl').getAttribute('placeholder'), String(CONNECTION_FACTS.fields.cacheTtl.default));
+    await page.click('#node-config-input-cache');
+    await page.fill('#node-config-input-budgetCost', '5');
+    await page.locator('#cc-budget-cost-unpriced').waitFor({ state: 'visible' });
+    await page.fill('#node-config-input-pricePrompt', '0.2');
+    await page.locator('#cc-budget-cost-unpriced').waitFor({ state: 'hidden' });
+    await page.fill('#node-config-input-contextLength', '0');
+    await page.locator('#node-config-input-contextLength').press('Tab');
+    await page.waitForFunction(() => document.querySelector('#node-config-input-contextLength')!.classList.contains('input-error'));
+    for (const id of ['contextLength', 'budgetCost', 'pricePrompt']) await page.fill(`#node-config-input-${id}`, '');
+    await page.locator('#node-config-input-pricePrompt').press('Tab');
+    await section.click();
+  });
+
   it('Check before deploy says to deploy first', async function () {
     await page.locator('.cc-api-form .cc-section[data-section="check"]').click();
     await page.locator('#cc-check-run').waitFor({ state: 'visible' });
@@ -196,6 +220,8 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     assert.equal(await page.inputValue('#node-config-input-serverKind'), CONNECTION_FACTS.kindWhenMissing);
     assert.equal(await page.inputValue('#node-config-input-baseUrl'), 'http://10.0.0.2:8080/v1');
     assert.equal(await page.locator('#node-config-input-serverKind.input-error').count(), 0);
+    // Saved before the context guard existed: on, as at runtime.
+    assert.equal(await page.locator('#node-config-input-contextGuard').isChecked(), true);
     await page.click('#node-config-dialog-cancel');
     await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
     await closeDialog(page);

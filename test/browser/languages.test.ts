@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { completionFlow } from '../support/installed-node-red';
 import { readCatalog, lookup } from '../support/editor-files';
 import {
-  closeDialog, misalignedRows, nodeOnCanvas, openEditor, openNodeDialog, startEditorSession, type EditorSession,
+  closeDialog, misalignedRows, nodeOnCanvas, openAllSections, openEditor, openNodeDialog, startEditorSession, type EditorSession,
 } from '../support/browser-editor';
 import type { Page } from 'playwright-core';
 
@@ -46,7 +46,7 @@ describe('dialogs and status in a German and a Japanese editor (Chromium + playw
       it('the create-completion dialog is translated, and every label sits beside its field', async function () {
         const page = pages[lang];
         await openNodeDialog(page, ids.completion);
-        await page.click('.cc-section[data-section="advanced"]');
+        await openAllSections(page, '#dialog-form .cc-form');
         await page.locator('#node-input-suffix').waitFor({ state: 'visible' });
         const catalog = readCatalog(lang, 'create-completion');
         assert.equal((await page.locator('.cc-section[data-section="request"] span').innerText()).trim(), lookup(catalog, 'create-completion.section.request'));
@@ -62,6 +62,8 @@ describe('dialogs and status in a German and a Japanese editor (Chromium + playw
         const page = pages[lang];
         await page.click('#node-input-btn-api-edit, #node-input-lookup-api');
         await page.waitForSelector('#node-config-input-serverKind', { state: 'visible' });
+        await openAllSections(page, '.cc-api-form');
+        await page.click('#node-config-input-cache');
         const catalog = readCatalog(lang, 'completion-api');
         const label = String(lookup(catalog, 'completion-api.label.maxQueue'));
         const row = page.locator('label[for="node-config-input-maxQueue"]');

@@ -24,6 +24,8 @@ describe('completion-api dialog', () => {
       'name', 'serverKind', 'baseUrl', 'apiVersion', 'headers', 'tls', 'proxy',
       'connectTimeout', 'responseTimeout', 'idleTimeout', 'timeout', 'maxRetries', 'maxRetryWait', 'retryTimeouts',
       'maxInFlight', 'maxQueue', 'maxQueueMB', 'maxResponseMB',
+      'contextGuard', 'contextLength', 'pricePrompt', 'priceCompletion', 'budgetTokens', 'budgetCost', 'budgetPeriod',
+      'cache', 'cacheTtl', 'cacheEntries', 'cacheMB',
     ];
 
     it('registers the literal config type with the agreed defaults and credentials', () => {
@@ -36,9 +38,11 @@ describe('completion-api dialog', () => {
         {
           // A new connection has no kind and no address until the user picks the server.
           name: '', serverKind: '', baseUrl: '', apiVersion: CONNECTION_FACTS.defaultApiVersion, headers: [],
-          ...Object.fromEntries(Object.entries(CONNECTION_FACTS.fields).filter(([name]) => name in def.defaults)
-            .map(([name, field]) => [name, String((field as { default?: number }).default ?? '')])),
+          // Every number field of the runtime, with its default or blank (none).
+          ...Object.fromEntries(Object.entries(CONNECTION_FACTS.fields).map(([name, field]) => [name, String((field as { default?: number }).default ?? '')])),
           timeout: '', retryTimeouts: false,
+          // The context guard is on and the cache off, as at runtime; a budget counts per day.
+          contextGuard: true, cache: false, budgetPeriod: 'day',
         },
       );
       // A config node of the core: its select offers "none", and a missing one is no error.
@@ -188,6 +192,22 @@ describe('completion-api dialog', () => {
           assert.deepEqual(placeholders(String(lookup(catalog, `completion-api.validation.${key}`))), ['__name__'], `${lang} ${key}`);
         }
       }
+    });
+
+    it('validates the token and cost fields: blank means none; numbers within the runtime\'s bounds', () => {
+      for (const name of ['contextLength', 'pricePrompt', 'priceCompletion', 'budgetTokens', 'budgetCost']) assertValid('completion-api', def, name, '');
+      assertValid('completion-api', def, 'contextLength', '8192');
+      assertInvalid('completion-api', def, 'contextLength', '0');
+      assertInvalid('completion-api', def, 'contextLength', '8192.5');
+      assertValid('completion-api', def, 'pricePrompt', '0.15');
+      assertInvalid('completion-api', def, 'pricePrompt', '-1');
+      assertValid('completion-api', def, 'budgetTokens', '100000');
+      assertInvalid('completion-api', def, 'budgetTokens', '1.5');
+      assertValid('completion-api', def, 'cacheTtl', '60');
+      assertInvalid('completion-api', def, 'cacheTtl', '0');
+      assertInvalid('completion-api', def, 'cacheEntries', '0');
+      for (const period of ['day', 'hour', undefined]) assertValid('completion-api', def, 'budgetPeriod', period);
+      assertInvalid('completion-api', def, 'budgetPeriod', 'week');
     });
 
     it('validates the base URL and the limits', () => {

@@ -6,16 +6,25 @@
 import assert from 'node:assert/strict';
 import { CONNECTION_FACTS } from '../../nodes/lib/editor-facts';
 import {
-  HEADINGS, LANGS, README_URL, coreCatalog, find, hasClass, helpBody, lookup, parse, readCatalog, textOf, type Element, type Lang,
+  HEADINGS, LANGS, README_URL, coreCatalog, find, hasClass, helpBody, lookup, parse, read, readCatalog, textOf, type Element, type Lang,
 } from '../support/editor-files';
 
 const SERVER_KINDS = CONNECTION_FACTS.kinds;
+
+/** Every code a failed message may carry (nodes/lib/errors/errors.ts, ErrorCode), read from the runtime's source. */
+const ERROR_CODES = (() => {
+  const source = read('nodes', 'lib', 'errors', 'errors.ts');
+  const union = /export type ErrorCode =([\s\S]*?);/.exec(source)?.[1] ?? '';
+  return [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]);
+})();
 
 /** The fields of the completion-api dialog, each described in the help under its catalog label. */
 const API_FIELDS = [
   'serverKind', 'baseUrl', 'apiVersion', 'tls', 'proxy', 'apiKey', 'organization', 'project', 'headers',
   'connectTimeout', 'responseTimeout', 'idleTimeout', 'maxRetries', 'maxRetryWait', 'retryTimeouts',
   'maxInFlight', 'maxQueue', 'maxQueueMB', 'maxResponseMB',
+  'contextGuard', 'contextLength', 'pricePrompt', 'priceCompletion', 'budgetTokens', 'budgetCost', 'budgetPeriod',
+  'cache', 'cacheTtl', 'cacheEntries', 'cacheMB',
 ];
 
 const SERVER_KINDS_HEADING: Record<Lang, string> = { 'en-US': 'Server kinds', de: 'Serverarten', ja: 'サーバの種類' };
@@ -37,6 +46,7 @@ describe('help', () => {
   for (const lang of LANGS) {
     describe(lang, () => {
       it('create-completion: summary, Inputs, Outputs with two ports, Details, References', () => {
+        assert.ok(ERROR_CODES.length >= 10 && ERROR_CODES.includes('INVALID_REQUEST'), ERROR_CODES.join(', '));
         const where = `${lang}/create-completion.html`;
         const body = helpBody(lang, 'create-completion');
         const tree = parse(body, where);
@@ -62,11 +72,11 @@ describe('help', () => {
           assert.ok(item.children.some((e) => e.tag === 'dl' && hasClass(e, 'message-properties')), `${where}: each port has a message-properties list`);
         }
         const result = textOf(body, items[0]);
-        for (const property of ['payload', 'statusCode', 'headers', 'completion', 'parts', 'complete']) {
+        for (const property of ['payload', 'statusCode', 'headers', 'completion', 'parts', 'complete', 'usage', 'timing', 'rateLimit', 'cost', 'truncated', 'cached']) {
           assert.match(result, new RegExp(`\\b${property}\\b`), `${where}: result port describes ${property}`);
         }
 
-        for (const code of ['INVALID_REQUEST', 'NO_CONNECTION', 'HTTP_ERROR', 'NETWORK_ERROR', 'TIMEOUT', 'BAD_RESPONSE', 'RESPONSE_TOO_LARGE', 'STREAM_ERROR', 'ABORTED', 'QUEUE_FULL']) {
+        for (const code of ERROR_CODES) {
           assert.ok(body.includes(code), `${where}: names error code ${code}`);
         }
         for (const status of ['408', '409', '429', '5xx']) assert.ok(body.includes(status), `${where}: names retried status ${status}`);

@@ -178,3 +178,9 @@ export async function misalignedRows(page: Page, formSelector: string): Promise<
     return bad;
   }, formSelector);
 }
+
+/** Unfolds every folded section of the open dialog. */
+export async function openAllSections(page: Page, formSelector: string): Promise<void> {
+  const folded = page.locator(`${formSelector} .cc-section[data-section]:not(.cc-open)`);
+  while ((await folded.count()) > 0) await folded.first().click();
+}
