@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { CONNECTION_FACTS } from '../../nodes/lib/editor-facts';
+import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
 import { closeDialog, deployAndReload, openNodeDialog, publish, shootDialog, startEditorSession, type EditorSession } from '../support/browser-editor';
 
 const FAMILY_LABELS = [
@@ -34,12 +35,17 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
 
   let session: EditorSession;
   let page: EditorSession['page'];
+  /** A server that answers as llama.cpp does, behind a connection that does not know it yet. */
+  let llama: CompletionServer;
 
   before(async function () {
     this.timeout(240_000);
     session = await startEditorSession();
     page = session.page;
+    llama = await startCompletionServer({ dialect: 'llamacpp' });
     await deployAndReload(session, [
+      { id: 'c-llama', type: 'completion-api', name: 'unknown server', serverKind: 'other', baseUrl: llama.url },
+      { id: 'c-cc-llama', type: 'create-completion', z: 'c-tab', api: 'c-llama', model: '', prompt: 'hi', x: 200, y: 300, wires: [[], []] },
       { id: 'c-tab', type: 'tab', label: 'connections' },
       { id: 'c-cc', type: 'create-completion', z: 'c-tab', model: 'demo-instruct', prompt: 'hi', x: 200, y: 100, wires: [[], []] },
       // Saved without a kind (by hand, or before kinds existed): OpenAI, as at runtime.
@@ -51,6 +57,7 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
   after(async function () {
     this.timeout(30_000);
     await session?.close();
+    await llama?.close();
   });
 
   async function addConnection(): Promise<void> {
@@ -91,7 +98,7 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     // What the chosen server does differently is shown under the kind.
     await page.selectOption('#node-config-input-serverKind', 'ollama');
     assert.match(await page.locator('#cc-kind-about').innerText(), /A server you run yourself/);
-    assert.match(await page.locator('#cc-kind-about').innerText(), /Ollama ignores echo/);
+    assert.match(await page.locator('#cc-kind-about').innerText(), /echo is not for Ollama, which ignores it/);
   });
 
   it('marks a /v1 left in an Azure address, and clears the mark once the resource endpoint is right', async function () {
@@ -185,8 +192,8 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
       ['✓', 'model list', '1 model: demo-instruct'],
       ['✓', 'plain completion', '200, 1 token'],
       ['✓', 'streaming', 'ends with [DONE]'],
-      ['✗', 'echo', 'the answer does not start with the prompt'],
-      ['–', 'seed', 'not known'],
+      ['✗', 'echo of the prompt', 'the answer does not start with the prompt'],
+      ['–', 'same seed, same text', 'not known'],
     ]);
     assert.match(await page.locator('#cc-check-suggestion').innerText(), /answers like llama\.cpp server, not like Other OpenAI-compatible/);
     await page.click('#cc-check-use');
@@ -222,6 +229,39 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     assert.equal(await page.locator('#node-config-input-serverKind.input-error').count(), 0);
     // Saved before the context guard existed: on, as at runtime.
     assert.equal(await page.locator('#node-config-input-contextGuard').isChecked(), true);
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
+    await closeDialog(page);
+  });
+
+  it('Check asks the deployed connection\'s server for real: every check in the table, and the kind its answers fit', async function () {
+    this.timeout(90_000);
+    await openNodeDialog(page, 'c-cc-llama');
+    await page.click('#node-input-btn-api-edit, #node-input-lookup-api');
+    await page.waitForSelector('#node-config-input-serverKind', { state: 'visible' });
+    // A deployed connection opens with its check unfolded.
+    await page.locator('#cc-check-run').waitFor({ state: 'visible' });
+    await page.click('#cc-check-run');
+    await page.locator('.cc-check-table tr').first().waitFor({ state: 'visible', timeout: 60_000 });
+    const rows = await page.locator('.cc-check-table tr').evaluateAll((trs) => trs.map((tr) => ({
+      id: tr.getAttribute('data-check'),
+      mark: tr.querySelector('.cc-check-mark')!.textContent,
+      name: tr.querySelector('.cc-check-name')!.textContent,
+      detail: tr.querySelector('.cc-check-detail')!.textContent,
+    })));
+    assert.deepEqual(rows.map((r) => r.id).sort(), ['models', 'plain', 'stream', 'usage', 'logprobs', 'n', 'echo', 'tokens', 'stop', 'seed', 'tokenize', 'context'].sort());
+    for (const row of rows) {
+      assert.ok(['✓', '✗', '–'].includes(row.mark!), JSON.stringify(row));
+      assert.notEqual(row.name, row.id, `${row.id} has a name of its own`);
+    }
+    const byId = Object.fromEntries(rows.map((r) => [r.id, r.mark]));
+    assert.equal(byId.models, '✓');
+    assert.equal(byId.plain, '✓');
+    assert.match(await page.locator('#cc-check-suggestion').innerText(), /answers like llama\.cpp server/);
+    await page.click('#cc-check-use');
+    assert.equal(await page.inputValue('#node-config-input-serverKind'), 'llamacpp');
+    // The server was asked, with nothing from the editor but the model it chose.
+    assert.ok(llama.requests.length >= 5, `${llama.requests.length} requests`);
     await page.click('#node-config-dialog-cancel');
     await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
     await closeDialog(page);

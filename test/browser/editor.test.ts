@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CONNECTION_FACTS } from '../../nodes/lib/editor-facts';
+import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
 import { demoFlow } from '../../scripts/demo-flow';
 import { MODULE_NAME, repositoryRoot } from '../support/installed-node-red';
 import {
@@ -448,11 +449,11 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
       await page.locator('#node-input-temperature').press('Tab');
       await page.waitForFunction(() => !document.querySelector('.cc-note[data-param="temperature"]')!.textContent!.includes('1.0'));
       // What Ollama ignores is said next to its field; a value it would refuse is marked.
-      assert.match(await note('n').innerText(), /Ollama ignores n/);
+      assert.match(await note('n').innerText(), /n is not for Ollama, which ignores it/);
       await page.fill('#node-input-n_completions', '2');
       await page.locator('#node-input-n_completions').press('Tab');
       await page.waitForFunction(() => document.querySelector('#node-input-n_completions')!.classList.contains('input-error'));
-      assert.match(await page.locator('.cc-note[data-param="n"] .cc-note-error').innerText(), /Ollama ignores n/);
+      assert.match(await page.locator('.cc-note[data-param="n"] .cc-note-error').innerText(), /n is not for Ollama/);
       // Limits follow the server: Ollama lifts OpenAI's logprobs cap, so the placeholder says so.
       assert.match(await page.locator('#node-input-logprobs').getAttribute('placeholder') ?? '', /^0 or more/);
       assert.match(await page.locator('#node-input-blank-means').innerText(), /Ollama/);
@@ -465,7 +466,7 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
     it('llama.cpp: echo refused with its reason, as many stop sequences as it takes', async function () {
       await openNodeDialog(page, 'cc-llama');
       await page.waitForFunction(() => document.querySelector('#node-input-echo')!.classList.contains('input-error'));
-      assert.match(await page.locator('.cc-note[data-param="echo"]').innerText(), /llama\.cpp server ignores echo/);
+      assert.match(await page.locator('.cc-note[data-param="echo"]').innerText(), /echo is not for llama\.cpp server, which ignores it/);
       assert.equal(await page.locator('#node-input-stop-container .node-input-stop-value').count(), 6);
       assert.equal(await page.locator('#node-input-stop-add').isDisabled(), false, 'llama.cpp sets no limit on stop sequences');
       assert.match(await page.locator('#node-input-stop-limit').innerText(), /no limit/);
@@ -588,11 +589,7 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
       await page.unroute('**/completion-api/*/tokenize');
     });
 
-    it('logit bias by text: a server without a tokenizer says so, and an undeployed connection asks for a deploy', async function () {
-      await openNodeDialog(page, 'cc-ollama');
-      await page.click('.cc-section[data-section="advanced"]');
-      assert.match(await page.locator('#node-input-logit_bias-tokenizer').innerText(), /Ollama has no tokenizer the node can ask: give token ids/);
-      await closeDialog(page);
+    it('logit bias by text: a connection not yet deployed asks for a deploy', async function () {
       await page.route('**/completion-api/*/tokenize', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not deployed"}' }));
       await openNodeDialog(page, 'cc-openai');
       await page.click('.cc-section[data-section="advanced"]');
@@ -616,6 +613,48 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
       publish(file, 'editor-dialog.png');
       await closeDialog(page);
     });
+
+    it('logit bias by text, for real: a llama.cpp server turns the text into its ids', async function () {
+      const llama: CompletionServer = await startCompletionServer({ dialect: 'llamacpp' });
+      try {
+        await deployAndReload(session, [
+          { id: 'tok-tab', type: 'tab', label: 'tokens' },
+          { id: 'tok-api', type: 'completion-api', name: 'llama', serverKind: 'llamacpp', baseUrl: llama.url },
+          { id: 'tok-cc', type: 'create-completion', z: 'tok-tab', api: 'tok-api', model: '', prompt: 'hi', x: 200, y: 80, wires: [[], []] },
+        ]);
+        await openNodeDialog(page, 'tok-cc');
+        // llama.cpp answers without a model: no warning, a note.
+        assert.match(await page.locator('#node-input-model-warning').innerText(), /answers with the model it has loaded/);
+        await page.click('.cc-section[data-section="advanced"]');
+        await page.locator('.red-ui-editableList:has(#node-input-logit_bias-container) .red-ui-editableList-addButton').click();
+        const row = page.locator('#node-input-logit_bias-container > li').first();
+        await row.locator('.node-input-logit_bias-bias').fill('-50');
+        await row.locator('.node-input-logit_bias-token').fill('hello world');
+        await row.locator('.node-input-logit_bias-token').press('Tab');
+        await page.waitForFunction(() => /^\d+$/.test((document.querySelector('#node-input-logit_bias-container .node-input-logit_bias-token') as HTMLInputElement).value));
+        const asked = llama.requests.filter((r) => r.pathname === '/tokenize');
+        assert.equal(asked.length, 1);
+        assert.equal((asked[0].body as { content?: unknown }).content, 'hello world');
+        await closeDialog(page, 'ok');
+        const bias = await page.evaluate(() => (window as any).RED.nodes.node('tok-cc').logit_bias);
+        assert.ok(bias.length >= 1 && bias.every((r: any) => /^\d+$/.test(r.token) && r.bias === -50 && r.text === 'hello world'), JSON.stringify(bias));
+      } finally {
+        await llama.close();
+      }
+    });
+
+    it('a server without a tokenizer, for real: Ollama has none, and the dialog says so', async function () {
+      await deployAndReload(session, [
+        { id: 'tok-tab', type: 'tab', label: 'tokens' },
+        { id: 'tok-ollama', type: 'completion-api', name: 'ollama', serverKind: 'ollama', baseUrl: session.server.url },
+        { id: 'tok-cc2', type: 'create-completion', z: 'tok-tab', api: 'tok-ollama', model: 'llama3.2', prompt: 'hi', x: 200, y: 80, wires: [[], []] },
+      ]);
+      await openNodeDialog(page, 'tok-cc2');
+      await page.click('.cc-section[data-section="advanced"]');
+      await page.waitForFunction(() => /Ollama has no tokenizer/.test(document.querySelector('#node-input-logit_bias-tokenizer')?.textContent ?? ''));
+      await closeDialog(page);
+    });
+
   });
 
 

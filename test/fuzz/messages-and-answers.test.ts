@@ -590,7 +590,11 @@ describe('fuzz: hostile messages and hostile servers through a real Node-RED', f
           for (const id of ids) assertEndedOnce(f.outcome(id), id, format);
           assertNotPolluted();
           const posts = server.requests.filter((r) => r.method === 'POST').length;
-          assert.ok(posts <= ids.length * (Number(maxRetries) + 1), `${posts} requests for ${ids.length} messages with maxRetries ${maxRetries}`);
+          // A keep-alive socket the server resets before any answer is taken for one it had
+          // closed, and the request goes once more on a fresh socket (transport.ts): one
+          // more send per such answer, and no more.
+          const resets = answers.flat().filter((a) => a?.kind === 'reset-before-headers').length;
+          assert.ok(posts <= ids.length * (Number(maxRetries) + 1) + resets, `${posts} requests for ${ids.length} messages with maxRetries ${maxRetries} and ${resets} resets`);
         }),
         fcOptions(100),
       );

@@ -133,6 +133,27 @@ describe('hostile servers through a real Node-RED', function () {
       assert.ok(Date.now() - closing < 5000, 'closing did not wait for a request that never settles');
     });
 
+    it('a keep-alive socket the server closed (as llama.cpp does after a stream) is replaced at once: no failure, no retry counted', async () => {
+      const served = new WeakMap<object, number>();
+      const f = await load((req, res) => {
+        const count = (served.get(req.socket) ?? 0) + 1;
+        served.set(req.socket, count);
+        // The second request on a socket finds it closed, as a server that dropped it would.
+        if (count > 1) {
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive' });
+        res.end(JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model: 'm', choices: [{ text: 'ok', index: 0, logprobs: null, finish_reason: 'stop' }] }));
+      }, { resultFormat: 'text' }, { maxRetries: '0' });
+      const first = await f.run({ payload: 'one' });
+      const second = await f.run({ payload: 'two' });
+      assert.equal(first.results[0]?.payload, 'ok');
+      assert.equal(second.errors.length, 0, JSON.stringify(second.errors[0]?.error));
+      assert.equal(second.results[0]?.payload, 'ok');
+      assert.equal(server!.requests, 3, 'the second request went once on the stale socket, once on a fresh one');
+    });
+
     it('after [DONE] the result goes out while the server still holds the response open', async () => {
       let release: (() => void) | undefined;
       const f = await load((req, res, body) => {

@@ -28,6 +28,8 @@ export interface CompleteOptions {
   /** A retry is about to wait `delayMs`; `reason` says what failed. */
   onRetry?(retry: number, reason: string, delayMs: number): void;
   onEvent?: OnEvent;
+  /** Sent as it is, with no cache, context guard or budget in between: the connection's Check. */
+  plain?: boolean;
 }
 
 const MODEL_LIST_MAX_BYTES = 4 * 2 ** 20;
@@ -73,7 +75,7 @@ export class Connection {
   async complete(request: Record<string, unknown>, body: string, options: CompleteOptions): Promise<Completed> {
     const startedAt = Date.now();
     const streamed = request.stream === true;
-    const cacheKey = this.cache && ResponseCache.cacheable(request) ? body : undefined;
+    const cacheKey = this.cache && !options.plain && ResponseCache.cacheable(request) ? body : undefined;
     const hit = cacheKey !== undefined ? this.cache!.get(cacheKey) : undefined;
     if (hit) return { ...hit, accounting: accountingOf(hit, { startedAt, slotAt: startedAt, streamed, cached: true }) };
 
@@ -94,8 +96,10 @@ export class Connection {
       response = await this.limiter.run(options.signal, async () => {
         slotAt = Date.now();
         options.onStart?.();
-        promptTokens = await this.checkContext(request, options.signal);
-        settle = this.budget.active ? this.budget.reserve(this.estimate(request, promptTokens)) : undefined;
+        if (!options.plain) {
+          promptTokens = await this.checkContext(request, options.signal);
+          settle = this.budget.active ? this.budget.reserve(this.estimate(request, promptTokens)) : undefined;
+        }
         const text = ready ?? JSON.stringify(request);
         ready = undefined;
         return this.tryUntilDone(request, text, options);

@@ -89,15 +89,31 @@ export class Transport {
     return headers;
   }
 
-  /** Sends one request (a POST when there is a body) and resolves when the response headers are in. */
-  open(target: Target | string, body: string | undefined, stream: boolean, signal: AbortSignal): Promise<OpenResponse> {
+  /**
+   * Sends one request (a POST when there is a body) and resolves when the response
+   * headers are in. A keep-alive socket the server had already closed (llama.cpp, for
+   * one, closes the connection after a stream) fails before any answer: the request is
+   * then sent once more on a fresh socket, as the server never saw it.
+   */
+  async open(target: Target | string, body: string | undefined, stream: boolean, signal: AbortSignal): Promise<OpenResponse> {
+    try {
+      return await this.openOnce(target, body, stream, signal);
+    } catch (error) {
+      if (!(error instanceof StaleSocket)) throw error;
+      return this.openOnce(target, body, stream, signal).catch((again: unknown) => {
+        throw again instanceof StaleSocket ? again.error : again;
+      });
+    }
+  }
+
+  private openOnce(target: Target | string, body: string | undefined, stream: boolean, signal: AbortSignal): Promise<OpenResponse> {
     return new Promise<OpenResponse>((resolve, reject) => {
       // Every way a request can end settles the promise: a response, an error, a switch
       // of protocols (101, which node:http hands to 'upgrade' and then nothing else), a
       // connection that does not open in time, or a socket closed with no answer at all.
       let settled = false;
       let connectTimer: NodeJS.Timeout | undefined;
-      const fail = (error: CompletionError) => {
+      const fail = (error: CompletionError | StaleSocket) => {
         if (settled) return;
         settled = true;
         if (connectTimer) clearTimeout(connectTimer);
@@ -132,7 +148,10 @@ export class Transport {
         socket.destroy();
         fail(new CompletionError('BAD_RESPONSE', `the server switched protocols (HTTP ${response.statusCode}) instead of answering`, { status: response.statusCode }));
       });
-      request.once('error', (error) => fail(networkError(error, signal)));
+      request.once('error', (error) => {
+        const failure = networkError(error, signal);
+        fail(request.reusedSocket && failure.code === 'NETWORK_ERROR' && !signal.aborted ? new StaleSocket(failure) : failure);
+      });
       request.once('close', () => fail(networkError(new Error('the connection closed without a response'), signal)));
       request.end(body);
     });
@@ -226,6 +245,13 @@ class TunnelAgent extends https.Agent {
     connect.once('error', (error) => finish(error));
     connect.end();
     return undefined;
+  }
+}
+
+/** A request that failed on a reused keep-alive socket before any answer: worth one more send. */
+class StaleSocket extends Error {
+  constructor(readonly error: CompletionError) {
+    super(error.message);
   }
 }
 

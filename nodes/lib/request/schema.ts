@@ -66,7 +66,7 @@ function maxOf(limits: RequestLimits, name: keyof RequestLimits, seed: number): 
  * the request builder drops nulls before validation (a null in msg.payload means "do
  * not send this"). Cross-field rules the seed states in prose are CROSS_FIELD_RULES.
  */
-export function requestSchema(limits: RequestLimits = {}): Record<string, unknown> {
+export function requestSchema(limits: RequestLimits = {}, modelOptional = false): Record<string, unknown> {
   const numbers: Record<string, Record<string, unknown>> = {};
   for (const [name, seed] of Object.entries(NUMBER_LIMITS)) {
     const schema = numberSchema(seed);
@@ -75,7 +75,7 @@ export function requestSchema(limits: RequestLimits = {}): Record<string, unknow
   }
   return {
     type: 'object',
-    required: ['model', 'prompt'],
+    required: modelOptional ? ['prompt'] : ['model', 'prompt'],
     properties: {
       model: { type: 'string', minLength: 1 },
       prompt: {

@@ -11,10 +11,10 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 /** One compiled schema per set of limits: a handful of server kinds share a few. */
 const compiled = new Map<string, ValidateFunction>();
 
-function checkerFor(limits: RequestLimits): ValidateFunction {
-  const key = JSON.stringify(limits);
+function checkerFor(limits: RequestLimits, modelOptional: boolean): ValidateFunction {
+  const key = `${modelOptional}${JSON.stringify(limits)}`;
   let check = compiled.get(key);
-  if (!check) compiled.set(key, (check = ajv.compile(requestSchema(limits))));
+  if (!check) compiled.set(key, (check = ajv.compile(requestSchema(limits, modelOptional))));
   return check;
 }
 
@@ -98,8 +98,8 @@ export const MAX_REASONS_PER_FIELD = 10;
  * error can name them all. Linear in the number of faults: a logit_bias of forty
  * thousand bad entries is described as fast as it is checked.
  */
-export function validateRequest(request: Record<string, unknown>, limits: RequestLimits = {}): FieldProblem[] {
-  const checkSchema = checkerFor(limits);
+export function validateRequest(request: Record<string, unknown>, limits: RequestLimits = {}, modelOptional = false): FieldProblem[] {
+  const checkSchema = checkerFor(limits, modelOptional);
   const byField = new Map<string, { reasons: Set<string>; more: number }>();
   const add = (field: string, reason: () => string) => {
     let entry = byField.get(field);

@@ -34,7 +34,7 @@ export interface ServerRule {
   when: Condition;
   /** Only together with another parameter's value, e.g. `{ stream: true }`. */
   with?: Record<string, unknown>;
-  /** The true reason, as the error will say it: "<label> <why>". */
+  /** The true reason, as the error will say it: "<param> is not for <label>, which <why>". */
   why: string;
   source: string;
 }
@@ -86,6 +86,8 @@ export interface ServerProfile {
   contextLength: 'models-meta-n_ctx' | 'models-max_model_len' | 'tgi-info' | 'models-context_length' | 'known-models' | null;
   /** The server's own word for a field left blank. */
   blankMeans: string;
+  /** The server answers a request without a model (it serves the model it has loaded). */
+  modelOptional?: boolean;
   /** What the server generates when max_tokens is blank, where that is a number. */
   defaultMaxTokens?: number;
   /** Fields whose blank is not what a user expects: a warning in the dialog. */
@@ -120,9 +122,9 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     limits: NO_LIMITS,
     refuses: [],
     ignores: [
-      { param: 'echo', when: { is: true }, why: 'ignores echo: the answer would not contain the prompt', source: `${REC}, rec 13` },
-      { param: 'best_of', when: { above: 1 }, why: 'ignores best_of: it would return the first candidates, not the best', source: `${REC}, rec 15` },
-      { param: 'suffix', when: { present: true }, why: 'ignores suffix on this endpoint: the completion would not lead into it', source: `${REC}, rec 17` },
+      { param: 'echo', when: { is: true }, why: 'ignores it: the answer would not contain the prompt', source: `${REC}, rec 13` },
+      { param: 'best_of', when: { above: 1 }, why: 'ignores it: the answer would hold the first candidates, not the best', source: `${REC}, rec 15` },
+      { param: 'suffix', when: { present: true }, why: 'ignores it on this endpoint: the completion would not lead into it', source: `${REC}, rec 17` },
     ],
     ownParams: {
       top_k: { type: 'integer', min: 0, doc: 'keep only the k most likely tokens (server default 40)' },
@@ -153,6 +155,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: { path: '/tokenize', fromOrigin: true, shape: 'llamacpp' },
     contextLength: 'models-meta-n_ctx',
     blankMeans: 'the server\'s defaults, set when it was started (temperature 0.8, top_p 0.95, top_k 40; max_tokens: until the end of text or the context)',
+    modelOptional: true, // rec 03: no model, answered with the loaded one
     blankWarnings: [],
     notes: [
       'n is limited by the server\'s slots (-np); more is a 400 from the server (rec 12)',
@@ -176,12 +179,12 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       { param: 'prompt', when: { notString: true }, why: 'takes a single string prompt (an array fails to decode: HTTP 400)', source: `${OLLAMA} openai/openai.go:147-150` },
     ],
     ignores: [
-      { param: 'n', when: { above: 1 }, why: 'ignores n: it returns one choice', source: `${OLLAMA} openai/openai.go:148-163 (no such field)` },
-      { param: 'best_of', when: { above: 1 }, why: 'ignores best_of', source: `${OLLAMA} openai/openai.go:148-163` },
-      { param: 'echo', when: { is: true }, why: 'ignores echo: the answer would not contain the prompt', source: `${OLLAMA} openai/openai.go:148-163` },
-      { param: 'logit_bias', when: { nonEmpty: true }, why: 'ignores logit_bias', source: `${OLLAMA} openai/openai.go:148-163` },
-      { param: 'logprobs', when: { above: 0 }, why: 'reads logprobs but never returns them on this endpoint', source: `${OLLAMA} openai/openai.go:407-447 (ToCompletion)` },
-      { param: 'top_p', when: { is: 0 }, why: 'turns top_p 0 into 1.0', source: `${OLLAMA} openai/openai.go:787-846 (FromCompleteRequest)` },
+      { param: 'n', when: { above: 1 }, why: 'ignores it: it returns one choice', source: `${OLLAMA} openai/openai.go:148-163 (no such field)` },
+      { param: 'best_of', when: { above: 1 }, why: 'ignores it', source: `${OLLAMA} openai/openai.go:148-163` },
+      { param: 'echo', when: { is: true }, why: 'ignores it: the answer would not contain the prompt', source: `${OLLAMA} openai/openai.go:148-163` },
+      { param: 'logit_bias', when: { nonEmpty: true }, why: 'ignores it', source: `${OLLAMA} openai/openai.go:148-163` },
+      { param: 'logprobs', when: { above: 0 }, why: 'reads it but never returns logprobs on this endpoint', source: `${OLLAMA} openai/openai.go:407-447 (ToCompletion)` },
+      { param: 'top_p', when: { is: 0 }, why: 'turns a top_p of 0 into 1.0', source: `${OLLAMA} openai/openai.go:787-846 (FromCompleteRequest)` },
     ],
     ownParams: {},
     logprobs: 'none',
@@ -214,10 +217,10 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     // logprobs up to --max-logprobs (default 20), chosen by the operator: the server says so.
     limits: NO_LIMITS,
     refuses: [
-      { param: 'suffix', when: { present: true }, why: 'refuses suffix ("suffix is not currently supported", HTTP 400)', source: `${VLLM}@01063cd0 vllm/renderers/online_renderer.py` },
+      { param: 'suffix', when: { present: true }, why: 'refuses it ("suffix is not currently supported", HTTP 400)', source: `${VLLM}@01063cd0 vllm/renderers/online_renderer.py` },
     ],
     ignores: [
-      { param: 'best_of', when: { above: 1 }, why: 'ignores best_of (removed in vLLM 0.19): it would return the first candidates, not the best', source: `${VLLM}@002032ee vllm/entrypoints/openai/completion/protocol.py (no best_of field)` },
+      { param: 'best_of', when: { above: 1 }, why: 'ignores it since 0.19: the answer would hold the first candidates, not the best', source: `${VLLM}@002032ee vllm/entrypoints/openai/completion/protocol.py (no best_of field)` },
     ],
     ownParams: {
       top_k: { type: 'integer', doc: 'keep only the k most likely tokens (0 or -1: off)' },
@@ -242,6 +245,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: { path: '/tokenize', fromOrigin: true, shape: 'vllm' },
     contextLength: 'models-max_model_len',
     blankMeans: 'the model\'s generation_config.json, then OpenAI\'s defaults; max_tokens blank means 16',
+    modelOptional: true, // vllm-project/vllm@002032ee protocol.py: model: str | None
     defaultMaxTokens: 16, // vllm-project/vllm@002032ee protocol.py normalize_null_max_tokens
     blankWarnings: [
       { param: 'max_tokens', why: 'vLLM generates 16 tokens when max_tokens is blank', source: `${VLLM}@002032ee vllm/entrypoints/openai/completion/protocol.py (normalize_null_max_tokens)` },
@@ -297,11 +301,11 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       { param: 'prompt', when: { notOneString: true }, with: { stream: true }, why: 'streams only a single string prompt (HTTP 400 otherwise)', source: `${LOCALAI} core/http/endpoints/openai/completion.go:22-31` },
     ],
     ignores: [
-      { param: 'prompt', when: { tokens: true }, why: 'drops token-id prompts: only strings are read', source: `${LOCALAI} core/http/middleware/request.go:631-640` },
-      { param: 'best_of', when: { above: 1 }, why: 'ignores best_of', source: `${LOCALAI} core/schema/openai.go:188-258 (no such field)` },
-      { param: 'suffix', when: { present: true }, why: 'ignores suffix', source: `${LOCALAI} core/schema/openai.go:188-258 (no such field)` },
+      { param: 'prompt', when: { tokens: true }, why: 'drops token-id prompts: it reads only strings', source: `${LOCALAI} core/http/middleware/request.go:631-640` },
+      { param: 'best_of', when: { above: 1 }, why: 'ignores it', source: `${LOCALAI} core/schema/openai.go:188-258 (no such field)` },
+      { param: 'suffix', when: { present: true }, why: 'ignores it', source: `${LOCALAI} core/schema/openai.go:188-258 (no such field)` },
       { param: 'echo', when: { is: true }, with: { stream: true }, why: 'does not echo the prompt into a stream', source: `${LOCALAI} core/backend/llm.go:473-476` },
-      { param: 'logprobs', when: { above: 0 }, with: { stream: true }, why: 'returns logprobs only when not streamed', source: `${LOCALAI} core/http/endpoints/openai/inference.go:193-196` },
+      { param: 'logprobs', when: { above: 0 }, with: { stream: true }, why: 'returns logprobs only when not streaming', source: `${LOCALAI} core/http/endpoints/openai/inference.go:193-196` },
     ],
     ownParams: {
       top_k: { type: 'integer', doc: 'keep only the k most likely tokens' },
@@ -321,6 +325,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: { path: '/tokenize', fromOrigin: false, shape: 'localai' },
     contextLength: null,
     blankMeans: 'the model\'s YAML configuration in LocalAI',
+    modelOptional: true, // mudler/LocalAI v4.9.0 core/http/routes/openai.go:124-125: the first model that can complete
     blankWarnings: [],
     notes: [
       'finish_reason is always "stop" on this endpoint, so an answer cut at max_tokens cannot be told apart (completion.go:270-273)',
@@ -341,7 +346,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     limits: NO_LIMITS,
     refuses: [],
     ignores: [
-      { param: 'best_of', when: { above: 1 }, why: 'ignores best_of: it is accepted but not passed to sampling', source: `${SGLANG} python/sglang/srt/entrypoints/openai/serving_completions.py (_build_sampling_params)` },
+      { param: 'best_of', when: { above: 1 }, why: 'accepts it but does not pass it to sampling', source: `${SGLANG} python/sglang/srt/entrypoints/openai/serving_completions.py (_build_sampling_params)` },
     ],
     ownParams: {
       top_k: { type: 'integer', doc: 'keep only the k most likely tokens (-1: off)' },
@@ -362,6 +367,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: null,
     contextLength: 'models-max_model_len',
     blankMeans: 'the model\'s generation config; max_tokens blank means 16',
+    modelOptional: true, // sgl-project/sglang@004c82e0 protocol.py
     defaultMaxTokens: 16, // sgl-project/sglang@004c82e0 protocol.py
     blankWarnings: [
       { param: 'max_tokens', why: 'SGLang generates 16 tokens when max_tokens is blank', source: `${SGLANG} python/sglang/srt/entrypoints/openai/protocol.py (CompletionRequest)` },
@@ -381,16 +387,16 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     // --max-stop-sequences defaults to 4 (launcher/src/main.rs:662); the operator may raise it.
     limits: NO_LIMITS,
     refuses: [
-      { param: 'suffix', when: { present: true }, why: 'refuses suffix (HTTP 422 "Suffix is not supported")', source: `${TGI} router/src/server.rs:748-758` },
+      { param: 'suffix', when: { present: true }, why: 'refuses it (HTTP 422 "Suffix is not supported")', source: `${TGI} router/src/server.rs:748-758` },
       { param: 'prompt', when: { tokens: true }, why: 'takes only string prompts', source: `${TGI} router/src/lib.rs:459-489 (PromptDeserializer)` },
     ],
     ignores: [
-      { param: 'n', when: { above: 1 }, why: 'ignores n: it returns one choice per prompt', source: `${TGI} router/src/lib.rs:491-543 (no such field)` },
-      { param: 'best_of', when: { above: 1 }, why: 'ignores best_of on this endpoint', source: `${TGI} router/src/lib.rs:491-543` },
-      { param: 'echo', when: { is: true }, why: 'ignores echo', source: `${TGI} router/src/lib.rs:491-543` },
-      { param: 'logprobs', when: { above: 0 }, why: 'ignores logprobs on this endpoint (always null)', source: `${TGI} router/src/server.rs:864-880` },
-      { param: 'logit_bias', when: { nonEmpty: true }, why: 'ignores logit_bias on this endpoint', source: `${TGI} router/src/lib.rs:491-543` },
-      { param: 'presence_penalty', when: { above: 0 }, why: 'ignores presence_penalty on this endpoint', source: `${TGI} router/src/lib.rs:491-543` },
+      { param: 'n', when: { above: 1 }, why: 'ignores it: it returns one choice per prompt', source: `${TGI} router/src/lib.rs:491-543 (no such field)` },
+      { param: 'best_of', when: { above: 1 }, why: 'ignores it on this endpoint', source: `${TGI} router/src/lib.rs:491-543` },
+      { param: 'echo', when: { is: true }, why: 'ignores it', source: `${TGI} router/src/lib.rs:491-543` },
+      { param: 'logprobs', when: { above: 0 }, why: 'ignores it on this endpoint (logprobs are always null)', source: `${TGI} router/src/server.rs:864-880` },
+      { param: 'logit_bias', when: { nonEmpty: true }, why: 'ignores it on this endpoint', source: `${TGI} router/src/lib.rs:491-543` },
+      { param: 'presence_penalty', when: { above: 0 }, why: 'ignores it on this endpoint', source: `${TGI} router/src/lib.rs:491-543` },
     ],
     ownParams: {
       repetition_penalty: { type: 'number', doc: 'penalise repeated tokens' },
@@ -401,6 +407,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     tokenize: { path: '/tokenize', fromOrigin: true, shape: 'tgi' },
     contextLength: 'tgi-info',
     blankMeans: 'TGI\'s defaults',
+    modelOptional: true, // huggingface/text-generation-inference v3.3.7 router/src/lib.rs: the model field is not used
     blankWarnings: [],
     notes: [
       'stop must be a list on TGI: the node sends a single stop string as a list of one',
@@ -503,7 +510,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     limits: OPENAI_LIMITS,
     refuses: [
       // The deployment is a path segment: "." or ".." would take the request elsewhere on the host.
-      { param: 'model', when: { oneOf: ['.', '..'] }, why: 'cannot name a deployment "." or ".."', source: 'RFC 3986 5.2.4 (dot segments are removed from a path)' },
+      { param: 'model', when: { oneOf: ['.', '..'] }, why: 'cannot have a deployment named "." or ".."', source: 'RFC 3986 5.2.4 (dot segments are removed from a path)' },
     ],
     ignores: [],
     ownParams: {},

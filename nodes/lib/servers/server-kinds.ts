@@ -74,7 +74,7 @@ function kindOf(profile: ServerProfile): ServerKind {
       ? (apiVersion) => `/openai/models?api-version=${encodeURIComponent(apiVersion)}`
       : profile.id === 'azure-v1' ? () => '/openai/v1/models' : () => '/models',
     authHeaders: AUTH[profile.auth],
-    gaps: (request) => rules.filter((rule) => applies(rule, request)).map((rule) => ({ field: rule.param, reason: `${profile.label} ${rule.why}` })),
+    gaps: (request) => rules.filter((rule) => applies(rule, request)).map((rule) => ({ field: rule.param, reason: `is not for ${profile.label}, which ${rule.why}` })),
     adapt: ADAPTERS[profile.id] ?? (() => {}),
     streamMayEndWithoutDone: profile.streamEnd === 'done-or-finished',
   };

@@ -12,7 +12,7 @@ const READER_HASH = '$2b$08$IyvZkSY1G7VC0TY4mO62s.aMmoBiQn.gWdIvTgzsfDQs6dSmj05h
  * only users who may read, and asks the server with the deployed connection's key,
  * which never reaches the browser.
  */
-describe('GET /completion-api/:id/models in an installed, secured Node-RED', function () {
+describe('the connection\'s admin endpoints (models, tokenize, check) in an installed, secured Node-RED', function () {
   this.timeout(120_000);
   let server: CompletionServer;
   let hostile: HostileServer;
@@ -34,6 +34,7 @@ describe('GET /completion-api/:id/models in an installed, secured Node-RED', fun
           users: [
             { username: 'reader', password: READER_HASH, permissions: 'read' },
             { username: 'flows-only', password: READER_HASH, permissions: ['flows.read'] },
+            { username: 'admin', password: READER_HASH, permissions: '*' },
           ],
           // Anyone may deploy in this test (the harness deploys without a token), but no more.
           default: { permissions: ['settings.read', 'flows.read', 'flows.write'] },
@@ -66,6 +67,12 @@ describe('GET /completion-api/:id/models in an installed, secured Node-RED', fun
   };
   const models = (token?: string, id = 'conn') =>
     red.request(`/completion-api/${id}/models`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  const post = (what: 'tokenize' | 'check', body: unknown, token?: string, id = 'conn') =>
+    red.request(`/completion-api/${id}/${what}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
 
   it('lists the server’s models for a user with read permission, asking with the connection’s key', async () => {
     const answer = await models(await tokenFor('reader'));
@@ -95,5 +102,29 @@ describe('GET /completion-api/:id/models in an installed, secured Node-RED', fun
     const answer = await models(await tokenFor('reader'), 'not-deployed');
     assert.equal(answer.status, 404);
     assert.match(((await answer.json()) as { error: string }).error, /deploy/);
+  });
+
+  it('tokenize: the token ids of a text as the connection counts them, for a user who may read', async () => {
+    const answer = await post('tokenize', { text: 'Say this is a test', model: 'demo-instruct' }, await tokenFor('reader'));
+    const text = await answer.text();
+    assert.equal(answer.status, 200, text);
+    // The connection is OpenAI's kind: OpenAI's encoding, cl100k_base.
+    assert.deepEqual(JSON.parse(text).tokens, [46864, 420, 374, 264, 1296]);
+    assert.equal((await post('tokenize', { text: 'x' })).status, 401);
+    assert.equal((await post('tokenize', { text: '' }, await tokenFor('reader'))).status, 400);
+  });
+
+  it('check: what the server honours, only for a user who may write (it spends tokens), with no key in the report', async () => {
+    assert.equal((await post('check', {}, await tokenFor('reader'))).status, 401);
+    const answer = await post('check', {}, await tokenFor('admin', '*'));
+    const text = await answer.text();
+    assert.equal(answer.status, 200, text);
+    assert.ok(!text.includes(KEY));
+    const report = JSON.parse(text) as { kind: string; model: string; checks: Array<{ id: string; ok: boolean | null; detail: string }> };
+    assert.equal(report.kind, 'openai');
+    assert.equal(report.model, 'demo-instruct');
+    const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+    for (const id of ['models', 'plain', 'usage', 'stream', 'logprobs', 'n', 'echo', 'tokens', 'seed', 'tokenize']) assert.equal(byId[id]?.ok, true, `${id}: ${byId[id]?.detail}`);
+    assert.equal((await post('check', {}, await tokenFor('admin', '*'), 'not-deployed')).status, 404);
   });
 });

@@ -1,0 +1,154 @@
+/**
+ * Tokens before sending, cost after, through a real Node-RED against the demo server
+ * speaking each server's dialect (with its tokenize endpoint and its context length):
+ * the context guard, usage, timing, rate limits, cost, budgets and the response cache.
+ */
+import assert from 'node:assert/strict';
+import { FlowHarness, type Msg } from '../support/flow-harness';
+import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
+import type { Dialect } from '../../demo-server/dialects';
+
+const completions = (server: CompletionServer) => server.requests.filter((r) => r.method === 'POST' && /completions$/.test(r.pathname));
+const words = (n: number) => Array.from({ length: n }, (_, i) => `word${i}`).join(' ');
+
+describe('tokens, context guard, usage, cost, budgets and the cache in a real Node-RED', function () {
+  this.timeout(20_000);
+  const servers = new Map<string, CompletionServer>();
+  let flow: FlowHarness | undefined;
+
+  const server = async (dialect: Dialect, contextLength = 64): Promise<CompletionServer> => {
+    const key = `${dialect}/${contextLength}`;
+    let found = servers.get(key);
+    if (!found) servers.set(key, (found = await startCompletionServer({ dialect, contextLength })));
+    found.reset();
+    return found;
+  };
+  after(async () => {
+    for (const s of servers.values()) await s.close();
+  });
+  afterEach(async () => {
+    await flow?.unload();
+    flow = undefined;
+  });
+
+  const load = async (s: CompletionServer, kind: string, api: Record<string, unknown> = {}, node: Record<string, unknown> = {}) => {
+    flow = await FlowHarness.load({ api: { baseUrl: s.url, serverKind: kind, maxRetries: '0', ...api }, node: { model: '', ...node } });
+    return flow;
+  };
+
+  describe('the context guard', () => {
+    for (const [dialect, kind] of [['llamacpp', 'llamacpp'], ['vllm', 'vllm']] as const) {
+      it(`${kind}: a prompt and max_tokens over the server's context fail before the completion is sent, naming both numbers`, async () => {
+        const s = await server(dialect);
+        const f = await load(s, kind, {}, { model: dialect === 'vllm' ? 'demo-instruct' : '' });
+        const fits = await f.run({ payload: { prompt: 'a short prompt', max_tokens: 4 } });
+        assert.equal(fits.errors.length, 0, JSON.stringify(fits.errors[0]?.error));
+        const tooMuch = await f.run({ payload: { prompt: words(20), max_tokens: 60 } });
+        const error = tooMuch.errors[0]?.error;
+        assert.equal(error?.code, 'INVALID_REQUEST');
+        assert.deepEqual(error.cause.fields.map((p: { field: string }) => p.field), ['max_tokens']);
+        assert.match(error.message, /max_tokens 60 and the prompt \(\d+ tokens\) make \d+, more than the model's context of 64 tokens/);
+        const tooLong = await f.run({ payload: { prompt: words(200), max_tokens: 1 } });
+        assert.deepEqual(tooLong.errors[0]?.error.cause.fields.map((p: { field: string }) => p.field), ['prompt']);
+        assert.equal(completions(s).length, 1, 'only the request that fits was sent');
+        assert.ok(s.requests.some((r) => /tokenize$/.test(r.pathname)), 'counted with the server\'s own tokenizer');
+      });
+    }
+
+    it('switched off, the request goes out and the server\'s own answer says CONTEXT_TOO_LONG', async () => {
+      const s = await server('llamacpp');
+      const f = await load(s, 'llamacpp', { contextGuard: false }, { resultFormat: 'text' });
+      const out = await f.run({ payload: { prompt: words(200), max_tokens: 1 } });
+      assert.equal(out.errors[0]?.error.code, 'CONTEXT_TOO_LONG');
+      assert.equal(completions(s).length, 1);
+      assert.ok(!s.requests.some((r) => /tokenize$/.test(r.pathname)));
+    });
+
+    it('OpenAI: counted with OpenAI\'s encoding against a context length set on the connection', async () => {
+      const s = await server('openai');
+      const f = await load(s, 'openai', { contextLength: '50' }, { model: 'demo-instruct' });
+      const out = await f.run({ payload: { prompt: words(30), max_tokens: 10 } });
+      assert.equal(out.errors[0]?.error.code, 'INVALID_REQUEST');
+      assert.match(out.errors[0].error.message, /context of 50 tokens/);
+      assert.equal(completions(s).length, 0);
+    });
+
+    it('Ollama, which cannot count tokens: no guard, the request goes out', async () => {
+      const s = await server('ollama');
+      const f = await load(s, 'ollama', {}, { model: 'demo-instruct' });
+      const out = await f.run({ payload: { prompt: words(20), max_tokens: 4 } });
+      assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+      assert.equal(completions(s).length, 1);
+    });
+  });
+
+  describe('what every result carries', () => {
+    for (const format of ['raw', 'text', 'choices'] as const) {
+      for (const stream of [false, true]) {
+        it(`${format}${stream ? ', streamed' : ''}: msg.usage, msg.timing, msg.rateLimit, msg.cost and msg.truncated`, async () => {
+          const s = await server('openai', 4096);
+          const f = await load(s, 'openai', { pricePrompt: '2', priceCompletion: '4' }, { model: 'demo-instruct', resultFormat: format });
+          const out = await f.run({ payload: { prompt: 'Tell me a story', max_tokens: 5, stream, ...(stream ? { stream_options: { include_usage: true } } : {}) } });
+          assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+          const finals = stream ? out.results.filter((m) => m.complete || (format === 'choices' && m.parts.index >= m.parts.count - 1)) : out.results;
+          assert.ok(finals.length > 0);
+          for (const msg of finals as Msg[]) {
+            assert.equal(msg.usage.source, 'server');
+            assert.equal(msg.usage.completion_tokens, 5);
+            assert.equal(msg.usage.total_tokens, msg.usage.prompt_tokens + 5);
+            for (const key of ['queuedMs', 'firstByteMs', 'firstTokenMs', 'totalMs']) assert.equal(typeof msg.timing[key], 'number', key);
+            assert.equal(typeof msg.rateLimit.remainingRequests, 'number');
+            assert.ok(Math.abs(msg.cost.total - (msg.usage.prompt_tokens * 2 + 5 * 4) / 1e6) < 1e-12, JSON.stringify(msg.cost));
+            assert.equal(msg.truncated, true, 'cut at max_tokens');
+          }
+        });
+      }
+    }
+
+    it('a stream without usage: the node counts it and says so', async () => {
+      const s = await server('openai', 4096);
+      const f = await load(s, 'openai', {}, { model: 'demo-instruct', resultFormat: 'text' });
+      const out = await f.run({ payload: { prompt: 'Tell me a story', max_tokens: 5, stream: true } });
+      const final = out.results.at(-1)!;
+      assert.equal(final.usage.source, 'counted');
+      assert.ok(final.usage.prompt_tokens > 0);
+    });
+  });
+
+  describe('the budget', () => {
+    it('a message that would pass the token budget fails with BUDGET_EXCEEDED before sending; a reset message starts afresh', async () => {
+      const s = await server('openai', 4096);
+      const f = await load(s, 'openai', { budgetTokens: '30', budgetPeriod: 'day' }, { model: 'demo-instruct', max_tokens: '10' });
+      const first = await f.run({ payload: 'one two three' });
+      assert.equal(first.errors.length, 0);
+      const second = await f.run({ payload: 'one two three' });
+      const third = await f.run({ payload: 'one two three' });
+      const failed = [second, third].find((o) => o.errors.length > 0);
+      assert.equal(failed?.errors[0].error.code, 'BUDGET_EXCEEDED');
+      assert.match(failed!.errors[0].error.message, /tokens used this day/);
+      const sent = completions(s).length;
+      const reset = await f.run({ resetBudget: true });
+      assert.equal(reset.pass.length, 1, 'the reset message goes on');
+      assert.equal(reset.results.length, 0);
+      assert.equal(completions(s).length, sent, 'a reset sends nothing');
+      const again = await f.run({ payload: 'one two three' });
+      assert.equal(again.errors.length, 0);
+    });
+  });
+
+  describe('the response cache', () => {
+    it('answers a repeated deterministic request without sending it, marked msg.cached; others always go out', async () => {
+      const s = await server('openai', 4096);
+      const f = await load(s, 'openai', { cache: true, cacheTtl: '60' }, { model: 'demo-instruct', max_tokens: '3', resultFormat: 'text' });
+      const first = await f.run({ payload: { prompt: 'cache me', temperature: 0 } });
+      const second = await f.run({ payload: { prompt: 'cache me', temperature: 0 } });
+      assert.equal(completions(s).length, 1);
+      assert.equal(second.results[0].payload, first.results[0].payload);
+      assert.equal(second.results[0].cached, true);
+      assert.equal(first.results[0].cached, undefined);
+      await f.run({ payload: { prompt: 'cache me', temperature: 0.7 } });
+      await f.run({ payload: { prompt: 'cache me', temperature: 0, stream: true } });
+      assert.equal(completions(s).length, 3, 'not deterministic, or streamed: sent');
+    });
+  });
+});
