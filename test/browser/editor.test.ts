@@ -388,9 +388,9 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
     });
     assert.equal(result.cc.valid, true, JSON.stringify(result.cc.errors));
     assert.equal(result.cc.promptType, null, 'the import keeps the property missing');
-    // A connection without a kind means OpenAI, as at runtime.
+    // A connection without a kind means what it means at runtime.
     assert.equal(result.api.valid, true, JSON.stringify(result.api.errors));
-    assert.match(result.api.label, /^OpenAI/);
+    assert.ok(result.api.label.startsWith(CONNECTION_FACTS.profiles[CONNECTION_FACTS.kindWhenMissing as 'openai'].label.split(' ')[0]), result.api.label);
     // Its dialog shows the defaults, and Done keeps it valid.
     await openNodeDialog(page, result.cc.id);
     assert.equal(await page.inputValue('#node-input-resultFormat'), 'raw');

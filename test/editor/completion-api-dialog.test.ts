@@ -85,7 +85,6 @@ describe('completion-api dialog', () => {
       assert.match(html, /<div class="form-row cc-row-openai"[^>]*>\s*<label for="node-config-input-project">/);
       assert.match(html, /\$\("\.cc-row-apiVersion"\)\.toggle\(kind === "azure"\)/);
       assert.match(html, /\$\("\.cc-row-openai"\)\.toggle\(!!profile && profile\.auth === "openai"\)/);
-      assert.deepEqual(SERVER_KINDS.filter((k) => CONNECTION_FACTS.profiles[k].auth === 'openai'), ['other', 'openai']);
     });
 
     it('hints that the key may come from an environment variable and that header values are not secret', () => {
@@ -102,11 +101,13 @@ describe('completion-api dialog', () => {
       const node = editorNode('completion-api');
       assert.equal(def.label?.call({ ...node, name: 'local vLLM', serverKind: 'vllm', baseUrl: 'http://localhost:8000/v1' }), 'local vLLM');
       assert.equal(def.label?.call({ ...node, name: '', serverKind: 'vllm', baseUrl: 'http://localhost:8000/v1' }), 'vLLM · localhost:8000');
-      assert.equal(def.label?.call({ ...node, name: '', serverKind: 'openai', baseUrl: '' }), 'OpenAI · api.openai.com');
+      // Blank: the kind's usual address.
+      assert.equal(def.label?.call({ ...node, name: '', serverKind: 'ollama', baseUrl: '' }), `Ollama · ${new URL(CONNECTION_FACTS.profiles.ollama.defaultBaseUrl!).host}`);
       assert.equal(def.label?.call({ ...node, name: '', serverKind: 'azure', baseUrl: 'https://res.openai.azure.com' }), 'Azure OpenAI – deployments · res.openai.azure.com');
       assert.equal(def.label?.call({ ...node, name: '', serverKind: 'azure-v1', baseUrl: '' }), 'Azure OpenAI – v1 API');
-      // Flows from before server kinds: OpenAI.
-      assert.equal(def.label?.call({ ...node, name: '', baseUrl: 'http://10.0.0.2:8080/v1' }), 'OpenAI · 10.0.0.2:8080');
+      // Flows from before server kinds: what the runtime takes them for.
+      const missing = String(lookup(readCatalog('en-US', 'completion-api'), `completion-api.kind.${CONNECTION_FACTS.kindWhenMissing}`));
+      assert.equal(def.label?.call({ ...node, name: '', baseUrl: 'http://10.0.0.2:8080/v1' }), `${missing} · 10.0.0.2:8080`);
     });
 
     it('validates the server kind, the base URL per kind, and the api-version for Azure', () => {
@@ -115,7 +116,6 @@ describe('completion-api dialog', () => {
       // A new connection must pick its server.
       assert.equal(check('completion-api', def, 'serverKind', ''), 'Server kind: choose the server');
       // A flow written without a kind means what it means at runtime.
-      assert.equal(CONNECTION_FACTS.kindWhenMissing, 'openai');
       assertValid('completion-api', def, 'serverKind', undefined);
 
       assertValid('completion-api', def, 'baseUrl', '', { serverKind: 'openai' });
@@ -125,7 +125,6 @@ describe('completion-api dialog', () => {
         if (CONNECTION_FACTS.profiles[kind].defaultBaseUrl) assertValid('completion-api', def, 'baseUrl', '', { serverKind: kind });
         else assertInvalid('completion-api', def, 'baseUrl', '  ', { serverKind: kind });
       }
-      assert.deepEqual(SERVER_KINDS.filter((k) => !CONNECTION_FACTS.profiles[k].defaultBaseUrl), ['other', 'azure', 'azure-v1']);
       assertValid('completion-api', def, 'baseUrl', 'https://res.openai.azure.com', { serverKind: 'azure' });
       assert.equal(check('completion-api', def, 'baseUrl', '', { serverKind: 'azure' }), 'Base URL: required for this server kind');
 

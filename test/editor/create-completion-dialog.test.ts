@@ -212,7 +212,6 @@ describe('create-completion dialog', () => {
         assertInvalid('create-completion', def, 'stop', ['a', 'b', 'c', 'd', 'e'], { api });
       }
       // llama.cpp lifts them: the server answers for itself.
-      assert.equal(kinds.llamacpp.limits.logprobs, null);
       assertValid('create-completion', def, 'logprobs', '20', { api: 'conn-llamacpp' });
       assertValid('create-completion', def, 'n_completions', '200', { api: 'conn-llamacpp' });
       assertValid('create-completion', def, 'stop', Array.from({ length: 12 }, (_, i) => `s${i}`), { api: 'conn-llamacpp' });
