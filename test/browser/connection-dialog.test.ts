@@ -198,15 +198,11 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     assert.match(await page.locator('#cc-check-suggestion').innerText(), /answers like llama\.cpp server, not like Other OpenAI-compatible/);
     await page.click('#cc-check-use');
     assert.equal(await page.inputValue('#node-config-input-serverKind'), 'llamacpp');
+    assert.equal(await page.locator('#cc-check-use').isDisabled(), true);
     await page.unroute('**/completion-api/*/check');
   });
 
-  it('takes a screenshot of the grouped dialog for the README, and adds the connection', async function () {
-    await page.fill('#node-config-input-name', 'llama.cpp on this machine');
-    await page.fill('#node-config-input-baseUrl', CONNECTION_FACTS.profiles.llamacpp.defaultBaseUrl!);
-    const file = path.join(session.artifacts, 'connection-dialog.png');
-    await shootDialog(session, page, '.cc-api-form', file);
-    publish(file, 'connection-dialog.png');
+  it('adds the new connection', async function () {
     await page.selectOption('#node-config-input-serverKind', 'other');
     await page.fill('#node-config-input-baseUrl', session.server.url);
     await page.click('#node-config-dialog-ok');
@@ -262,6 +258,13 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     assert.equal(await page.inputValue('#node-config-input-serverKind'), 'llamacpp');
     // The server was asked, with nothing from the editor but the model it chose.
     assert.ok(llama.requests.length >= 5, `${llama.requests.length} requests`);
+    // The grouped dialog with a real check, for the README (the address as a local llama.cpp has it).
+    await page.fill('#node-config-input-name', 'llama.cpp on this machine');
+    await page.fill('#node-config-input-baseUrl', CONNECTION_FACTS.profiles.llamacpp.defaultBaseUrl!);
+    await page.locator('.cc-api-form .cc-section[data-section="accounting"]').click();
+    const file = path.join(session.artifacts, 'connection-dialog.png');
+    await shootDialog(session, page, '.cc-api-form', file);
+    publish(file, 'connection-dialog.png');
     await page.click('#node-config-dialog-cancel');
     await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
     await closeDialog(page);
