@@ -43,5 +43,112 @@ var CreateCompletionEditor = (function () {
         return node[prop];
     }
 
-    return { isBlank: isBlank, numberOf: numberOf, invalid: invalid, fieldValue: fieldValue };
+    function isTokenArray(v) {
+        return Array.isArray(v) && v.length > 0 && v.every(function (x) { return typeof x === "number"; });
+    }
+
+    /**
+     * Whether a server rule's condition holds for a value: the same conditions the runtime
+     * checks before sending (nodes/lib/servers/server-kinds.ts, conditionHolds), read from
+     * the profiles the runtime hands the editor.
+     */
+    function conditionHolds(condition, value) {
+        if (value === undefined || value === null || !condition) {
+            return false;
+        }
+        if ("is" in condition) {
+            return value === condition.is;
+        }
+        if ("above" in condition) {
+            return typeof value === "number" && value > condition.above;
+        }
+        if ("present" in condition) {
+            return value !== "";
+        }
+        if ("notString" in condition) {
+            return typeof value !== "string";
+        }
+        if ("nonEmpty" in condition) {
+            return typeof value === "object" && Object.keys(value).length > 0;
+        }
+        if ("tokens" in condition) {
+            return isTokenArray(value) || (Array.isArray(value) && value.length > 0 && value.every(isTokenArray));
+        }
+        if ("notOneString" in condition) {
+            return typeof value !== "string" && !(Array.isArray(value) && value.length === 1 && typeof value[0] === "string");
+        }
+        if ("oneOf" in condition) {
+            return condition.oneOf.indexOf(value) !== -1;
+        }
+        return false;
+    }
+
+    /**
+     * Sections of a dialog that fold: a header `.cc-section[data-section]` folds the
+     * `.cc-section-body[data-section]` of the same name. `open` says which start open.
+     */
+    function foldSections(container, open) {
+        container.find(".cc-section[data-section]").each(function () {
+            var header = $(this);
+            var name = header.attr("data-section");
+            var body = container.find('.cc-section-body[data-section="' + name + '"]');
+            function show(visible) {
+                body.toggle(visible);
+                header.toggleClass("cc-open", visible).attr("aria-expanded", visible ? "true" : "false");
+            }
+            header.attr({ role: "button", tabindex: "0" }).on("click", function () {
+                show(!body.is(":visible"));
+            }).on("keydown", function (evt) {
+                if (evt.key === "Enter" || evt.key === " ") {
+                    evt.preventDefault();
+                    show(!body.is(":visible"));
+                }
+            });
+            show(open(name) !== false);
+        });
+    }
+
+    /** Opens a folded section, e.g. when one of its fields needs the user's attention. */
+    function openSection(container, name) {
+        var header = container.find('.cc-section[data-section="' + name + '"]');
+        if (!header.hasClass("cc-open")) {
+            header.trigger("click");
+        }
+    }
+
+    /**
+     * Sends a JSON request to one of the package's admin endpoints and calls back with
+     * (error, body): the error is { status, message } with the server's own words when
+     * it gave some.
+     */
+    function adminJson(method, url, body, callback) {
+        $.ajax({
+            url: url,
+            method: method,
+            contentType: body === undefined ? undefined : "application/json",
+            data: body === undefined ? undefined : JSON.stringify(body),
+            dataType: "json",
+            timeout: 120000
+        }).done(function (data) {
+            callback(null, data);
+        }).fail(function (xhr) {
+            var json = xhr.responseJSON || {};
+            var message = typeof json.error === "string" ? json.error
+                : (json.error && typeof json.error.message === "string") ? json.error.message
+                : typeof json.message === "string" ? json.message
+                : (String(xhr.status || "") + " " + (xhr.statusText || "")).trim();
+            callback({ status: xhr.status, message: message }, json);
+        });
+    }
+
+    return {
+        isBlank: isBlank,
+        numberOf: numberOf,
+        invalid: invalid,
+        fieldValue: fieldValue,
+        conditionHolds: conditionHolds,
+        foldSections: foldSections,
+        openSection: openSection,
+        adminJson: adminJson
+    };
 })();
