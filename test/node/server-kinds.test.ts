@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { FlowHarness } from '../support/flow-harness';
+import { FlowHarness, helper } from '../support/flow-harness';
 import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
+import { DIALECTS } from '../../demo-server/dialects';
+import { CONNECTION_FACTS } from '../../nodes/lib/editor-facts';
 
 const KEY = 'sk-dialect-key-0123456789';
 type Dialect = 'azure' | 'azure-v1' | 'vllm' | 'llamacpp' | 'ollama';
@@ -161,5 +163,47 @@ describe('each server kind against the local server in that server’s dialect',
     flow = await FlowHarness.load({ api: { serverKind: 'vllm', baseUrl: server.url, maxRetries: '0' }, credentials: { apiKey: KEY }, node: { stream: 'true', max_tokens: '3' } });
     const out = await flow.run({ payload: 'x' });
     assert.equal(out.errors[0].error.code, 'STREAM_ERROR');
+  });
+  describe('the server\'s own parameters, from the dialog\'s Extra or the message', () => {
+    it('a value of the wrong type is refused before sending, naming the parameter and what it must be', async () => {
+      const { f, server } = await load('llamacpp', { extra: JSON.stringify({ top_k: '40' }) });
+      const fromDialog = await f.run({ payload: 'x' });
+      assert.equal(fromDialog.errors[0]?.error.code, 'INVALID_REQUEST');
+      assert.deepEqual(fromDialog.errors[0].error.cause.fields, [{ field: 'top_k', reason: 'must be an integer (a parameter of llama.cpp server)' }]);
+      const fromMessage = await f.run({ payload: { prompt: 'x', top_k: 40, samplers: 7 } });
+      assert.deepEqual(fromMessage.errors[0]?.error.cause.fields.map((p: any) => p.field), ['samplers']);
+      assert.equal(posts(server).length, 0, 'nothing was sent');
+    });
+
+    it('values as the server documents them are sent as given, including its other accepted forms', async () => {
+      const { f, server } = await load('llamacpp');
+      const out = await f.run({ payload: { prompt: 'x', top_k: -1, repeat_last_n: -1, samplers: 'kt', n_probs: 2, post_sampling_probs: false } });
+      assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+      const body = posts(server)[0].body as Record<string, unknown>;
+      assert.equal(body.top_k, -1);
+      assert.equal(body.samplers, 'kt');
+    });
+  });
+
+  it('the admin tokenize endpoint turns text into ids for exactly the kinds the dialog says can (the editor\'s tokenCounting fact)', async () => {
+    for (const dialect of DIALECTS) {
+      const server = await startCompletionServer({ dialect, requireApiKey: KEY });
+      try {
+        flow = await FlowHarness.load({ api: { serverKind: dialect, baseUrl: server.url, maxRetries: '0', apiVersion: '2024-10-21' }, credentials: { apiKey: KEY } });
+        const answer = await helper.request().post('/completion-api/api/tokenize').send({ text: 'Say this is a test', model: 'demo-instruct' });
+        const counting = CONNECTION_FACTS.tokenCounting[dialect];
+        if (counting === null) {
+          assert.equal(answer.status, 501, `${dialect}: ${JSON.stringify(answer.body)}`);
+        } else {
+          assert.equal(answer.status, 200, `${dialect} (${counting}): ${JSON.stringify(answer.body)}`);
+          assert.ok(Array.isArray(answer.body.tokens) && answer.body.tokens.length > 0, dialect);
+          assert.equal(server.requests.some((r) => /tokenize/.test(r.pathname)), counting === 'server', `${dialect}: asked the server iff it counts`);
+        }
+        await flow.unload();
+        flow = undefined;
+      } finally {
+        await server.close();
+      }
+    }
   });
 });

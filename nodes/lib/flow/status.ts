@@ -72,7 +72,7 @@ export class NodeStatus {
     // What is left of a budget matters more than the rate, which goes last (the status may be cut).
     if (budgetLeft?.tokens !== undefined) text += ` · ${this.text('status.budgetTokens', { left: budgetLeft.tokens })}`;
     else if (budgetLeft?.cost !== undefined) text += ` · ${this.text('status.budgetCost', { left: Math.round(budgetLeft.cost * 100) / 100 })}`;
-    if (accounting.timing.tokensPerSecond !== undefined && !accounting.cached) text += ` · ${accounting.timing.tokensPerSecond} tok/s`;
+    if (accounting.timing.tokensPerSecond !== undefined && !accounting.cached) text += ` · ${this.text('status.tokensPerSecond', { rate: accounting.timing.tokensPerSecond })}`;
     // An answer cut short is worth a look: it leads, so the status does not cut it off.
     if (accounting.truncated.length > 0) this.show('yellow', 'dot', `${this.text('status.truncated', {})} · ${text}`);
     else this.show('green', 'dot', text);

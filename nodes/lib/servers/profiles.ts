@@ -40,7 +40,7 @@ export interface ServerRule {
 }
 
 export interface OwnParam {
-  type: 'integer' | 'number' | 'boolean' | 'string' | 'string[]' | 'integer[]' | 'object';
+  type: 'integer' | 'number' | 'boolean' | 'string' | 'string[]' | 'string|string[]' | 'integer[]' | 'object';
   min?: number;
   max?: number;
   doc: string;
@@ -60,6 +60,10 @@ export interface ServerProfile {
   placeholder: string;
   /** The base URL is an Azure resource endpoint, not a `/v1` API root. */
   resourceEndpoint: boolean;
+  /** The model field names a deployment, which the server's model list does not list. */
+  deployments?: true;
+  /** Every request carries the connection's `api-version` query parameter. */
+  apiVersionQuery?: true;
   auth: 'bearer' | 'openai' | 'api-key';
   apiKey: 'required' | 'optional';
   /**
@@ -139,11 +143,11 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       { param: 'suffix', when: { present: true }, why: 'ignores it on this endpoint: the completion would not lead into it', source: `${REC}, rec 17` },
     ],
     ownParams: {
-      top_k: { type: 'integer', min: 0, doc: 'keep only the k most likely tokens (server default 40)' },
+      top_k: { type: 'integer', doc: 'keep only the k most likely tokens (default 40; 0 or less: off)' },
       min_p: { type: 'number', min: 0, max: 1, doc: 'drop tokens below this share of the top probability (default 0.05)' },
       typical_p: SHARED_PARAMS.typical_p,
       repeat_penalty: { type: 'number', doc: 'penalise repeated tokens (default 1.0: off)' },
-      repeat_last_n: { type: 'integer', min: 0, doc: 'how many recent tokens the repeat penalty looks at (default 64)' },
+      repeat_last_n: { type: 'integer', min: -1, doc: 'how many recent tokens the repeat penalty looks at (default 64; -1: the whole context)' },
       n_probs: { type: 'integer', min: 0, doc: 'llama.cpp\'s own name for logprobs' },
       post_sampling_probs: { type: 'boolean', doc: 'probabilities after sampling; the node turns them into log probabilities' },
       cache_prompt: { type: 'boolean', doc: 'reuse the cached prompt prefix (default true)' },
@@ -154,7 +158,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       mirostat_eta: { type: 'number', doc: 'Mirostat learning rate' },
       grammar: { type: 'string', doc: 'a GBNF grammar the output must follow' },
       json_schema: { type: 'object', doc: 'a JSON schema the output must follow' },
-      samplers: { type: 'string[]', doc: 'the order of the samplers' },
+      samplers: { type: 'string|string[]', doc: 'the order of the samplers: names, or one letter each ("dkypmxt")' },
       dry_multiplier: { type: 'number', doc: 'DRY repetition penalty strength' },
       xtc_probability: { type: 'number', min: 0, max: 1, doc: 'XTC sampling probability' },
       xtc_threshold: { type: 'number', min: 0, max: 1, doc: 'XTC threshold' },
@@ -243,7 +247,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       ignore_eos: SHARED_PARAMS.ignore_eos,
       skip_special_tokens: { type: 'boolean', doc: 'leave special tokens out of the text (default true)' },
       include_stop_str_in_output: { type: 'boolean', doc: 'keep the stop string in the text' },
-      prompt_logprobs: { type: 'integer', min: 0, doc: 'log probabilities of the prompt tokens (not with stream)' },
+      prompt_logprobs: { type: 'integer', min: -1, doc: 'log probabilities of the prompt tokens (not with stream)' },
       truncate_prompt_tokens: { type: 'integer', min: -1, doc: 'keep only the last N prompt tokens' },
       allowed_token_ids: { type: 'integer[]', doc: 'only these tokens may be generated' },
       bad_words: { type: 'string[]', doc: 'words that must not be generated' },
@@ -517,6 +521,8 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     defaultBaseUrl: null,
     placeholder: 'https://YOUR-RESOURCE.openai.azure.com',
     resourceEndpoint: true,
+    deployments: true,
+    apiVersionQuery: true,
     auth: 'api-key',
     apiKey: 'required',
     limits: OPENAI_LIMITS,
@@ -547,6 +553,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     defaultBaseUrl: null,
     placeholder: 'https://YOUR-RESOURCE.openai.azure.com',
     resourceEndpoint: true,
+    deployments: true,
     auth: 'api-key',
     apiKey: 'required',
     limits: OPENAI_LIMITS,

@@ -1,5 +1,5 @@
 import type { FieldProblem } from '../request/validate';
-import { profileOf, type Condition, type ServerKindId, type ServerProfile, type ServerRule } from './profiles';
+import { profileOf, type Condition, type OwnParam, type ServerKindId, type ServerProfile, type ServerRule } from './profiles';
 
 export interface Credentials {
   apiKey?: string;
@@ -59,22 +59,67 @@ function applies(rule: ServerRule, request: Record<string, unknown>): boolean {
   return Object.entries(rule.with ?? {}).every(([param, value]) => request[param] === value);
 }
 
+/** What is wrong with a value of one of the server's own parameters, as its profile describes it. */
+export function ownParamProblem(spec: OwnParam, value: unknown): string | undefined {
+  const isInteger = (x: unknown) => typeof x === 'number' && Number.isInteger(x);
+  const isStrings = (x: unknown) => Array.isArray(x) && x.every((item) => typeof item === 'string');
+  const fits: Record<OwnParam['type'], (x: unknown) => boolean> = {
+    integer: isInteger,
+    number: (x) => typeof x === 'number' && Number.isFinite(x),
+    boolean: (x) => typeof x === 'boolean',
+    string: (x) => typeof x === 'string',
+    'string[]': isStrings,
+    'string|string[]': (x) => typeof x === 'string' || isStrings(x),
+    'integer[]': (x) => Array.isArray(x) && x.every(isInteger),
+    object: (x) => typeof x === 'object' && x !== null && !Array.isArray(x),
+  };
+  if (!fits[spec.type](value)) return `must be ${OWN_TYPE_WORDS[spec.type]}`;
+  if (typeof value !== 'number') return undefined;
+  if (spec.min !== undefined && value < spec.min) return `must be at least ${spec.min}`;
+  if (spec.max !== undefined && value > spec.max) return `must be at most ${spec.max}`;
+  return undefined;
+}
+
+const OWN_TYPE_WORDS: Record<OwnParam['type'], string> = {
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+  string: 'a string',
+  'string[]': 'an array of strings',
+  'string|string[]': 'a string or an array of strings',
+  'integer[]': 'an array of integers',
+  object: 'an object',
+};
+
+function ownParamGaps(profile: ServerProfile, request: Record<string, unknown>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const [param, spec] of Object.entries(profile.ownParams)) {
+    if (!Object.hasOwn(request, param) || request[param] === null || request[param] === undefined) continue;
+    const reason = ownParamProblem(spec, request[param]);
+    if (reason) problems.push({ field: param, reason: `${reason} (a parameter of ${profile.label})` });
+  }
+  return problems;
+}
+
 function kindOf(profile: ServerProfile): ServerKind {
   const rules = [...profile.refuses, ...profile.ignores];
-  const azure = profile.id === 'azure';
+  const versioned = profile.apiVersionQuery === true;
   return {
     id: profile.id,
     label: profile.label,
     profile,
     addsV1: !profile.resourceEndpoint,
-    completionsPath: azure
+    completionsPath: versioned
       ? (model, apiVersion) => `/openai/deployments/${encodeURIComponent(String(model ?? ''))}/completions?api-version=${encodeURIComponent(apiVersion)}`
       : profile.id === 'azure-v1' ? () => '/openai/v1/completions' : () => '/completions',
-    modelsPath: azure
+    modelsPath: versioned
       ? (apiVersion) => `/openai/models?api-version=${encodeURIComponent(apiVersion)}`
       : profile.id === 'azure-v1' ? () => '/openai/v1/models' : () => '/models',
     authHeaders: AUTH[profile.auth],
-    gaps: (request) => rules.filter((rule) => applies(rule, request)).map((rule) => ({ field: rule.param, reason: `is not for ${profile.label}, which ${rule.why}` })),
+    gaps: (request) => [
+      ...rules.filter((rule) => applies(rule, request)).map((rule) => ({ field: rule.param, reason: `is not for ${profile.label}, which ${rule.why}` })),
+      ...ownParamGaps(profile, request),
+    ],
     adapt: ADAPTERS[profile.id] ?? (() => {}),
     streamMayEndWithoutDone: profile.streamEnd === 'done-or-finished',
   };

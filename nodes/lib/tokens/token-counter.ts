@@ -10,6 +10,15 @@ const CACHE_ENTRIES = 2000;
 const CACHE_CHARS = 8 * 2 ** 20;
 
 /**
+ * Who counts a server's tokens: OpenAI's and Azure's models use OpenAI's encoding, which
+ * the node has; other servers count with their own tokenize endpoint, if they have one.
+ */
+export function tokenCountingOf(profile: ServerProfile): 'encoding' | 'server' | null {
+  if (profile.family === 'legacy') return 'encoding';
+  return profile.tokenize ? 'server' : null;
+}
+
+/**
  * Counts tokens the way the connection's server does: OpenAI's encoding for OpenAI and
  * Azure, the server's own tokenize endpoint for servers that have one (llama.cpp,
  * vLLM, LocalAI, TGI; profiles.ts), nothing for those that have none (Ollama, LM
@@ -28,12 +37,12 @@ export class TokenCounter {
 
   /** Whether this server's tokens can be counted at all. */
   get available(): boolean {
-    return this.profile.family === 'legacy' || this.profile.tokenize !== null;
+    return tokenCountingOf(this.profile) !== null;
   }
 
   /** How the tokens are counted, for messages and the Check report. */
   get method(): string {
-    if (this.profile.family === 'legacy') return 'OpenAI cl100k_base';
+    if (tokenCountingOf(this.profile) === 'encoding') return 'OpenAI cl100k_base';
     return this.profile.tokenize ? `the server's ${this.profile.tokenize.fromOrigin ? '' : '…/v1'}${this.profile.tokenize.path}` : 'none';
   }
 
@@ -47,7 +56,7 @@ export class TokenCounter {
       this.cache.set(key, hit);
       return hit;
     }
-    const ids = this.profile.family === 'legacy' ? await openaiTokenIds(text) : await this.askServer(text, model, signal);
+    const ids = tokenCountingOf(this.profile) === 'encoding' ? await openaiTokenIds(text) : await this.askServer(text, model, signal);
     this.remember(key, text.length, ids);
     return ids;
   }
