@@ -13,7 +13,9 @@ const root = path.resolve(__dirname, '..');
 const out = path.join(root, 'dist', 'nodes');
 const packageOnly = process.argv.includes('--package');
 
-fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+// The package build (npm pack's prepare) replaces only what the package ships, so a
+// pack in the middle of a test run leaves the compiled tests and scripts in place.
+fs.rmSync(packageOnly ? out : path.join(root, 'dist'), { recursive: true, force: true });
 const project = path.join(root, packageOnly ? 'tsconfig.build.json' : 'tsconfig.json');
 const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', project], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);

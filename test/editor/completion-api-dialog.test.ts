@@ -83,7 +83,9 @@ describe('completion-api dialog', () => {
       assert.match(html, /<div class="form-row cc-row-apiVersion"[^>]*>\s*<label for="node-config-input-apiVersion">/);
       assert.match(html, /<div class="form-row cc-row-openai"[^>]*>\s*<label for="node-config-input-organization">/);
       assert.match(html, /<div class="form-row cc-row-openai"[^>]*>\s*<label for="node-config-input-project">/);
-      assert.match(html, /\$\("\.cc-row-apiVersion"\)\.toggle\(kind === "azure"\)/);
+      assert.match(html, /\$\("\.cc-row-apiVersion"\)\.toggle\(!!profile && !!profile\.apiVersionQuery\)/);
+      // The runtime's fact: only Azure's deployments API takes an api-version.
+      assert.deepEqual(SERVER_KINDS.filter((k) => CONNECTION_FACTS.profiles[k].apiVersionQuery), ['azure']);
       assert.match(html, /\$\("\.cc-row-openai"\)\.toggle\(!!profile && profile\.auth === "openai"\)/);
     });
 

@@ -147,7 +147,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       min_p: { type: 'number', min: 0, max: 1, doc: 'drop tokens below this share of the top probability (default 0.05)' },
       typical_p: SHARED_PARAMS.typical_p,
       repeat_penalty: { type: 'number', doc: 'penalise repeated tokens (default 1.0: off)' },
-      repeat_last_n: { type: 'integer', min: -1, doc: 'how many recent tokens the repeat penalty looks at (default 64; -1: the whole context)' },
+      repeat_last_n: { type: 'integer', min: 0, doc: 'how many recent tokens the repeat penalty looks at (default 64)' },
       n_probs: { type: 'integer', min: 0, doc: 'llama.cpp\'s own name for logprobs' },
       post_sampling_probs: { type: 'boolean', doc: 'probabilities after sampling; the node turns them into log probabilities' },
       cache_prompt: { type: 'boolean', doc: 'reuse the cached prompt prefix (default true)' },
