@@ -123,6 +123,28 @@ const SHARED_PARAMS = {
   repetition_penalty: { type: 'number', doc: 'penalise repeated tokens' },
 } satisfies Record<string, OwnParam>;
 
+/** What both Azure APIs share: a resource endpoint, deployments for models, OpenAI's behaviour. */
+const AZURE_RESOURCE = {
+  family: 'legacy',
+  defaultBaseUrl: null,
+  placeholder: 'https://YOUR-RESOURCE.openai.azure.com',
+  resourceEndpoint: true,
+  deployments: true,
+  auth: 'api-key',
+  apiKey: 'required',
+  limits: OPENAI_LIMITS,
+  ignores: [],
+  ownParams: {},
+  logprobs: 'classic',
+  streamEnd: 'done',
+  usage: {},
+  tokenize: null,
+  contextLength: null,
+  blankMeans: 'OpenAI\'s defaults',
+  defaultMaxTokens: 16, // the OpenAI API reference
+  blankWarnings: [],
+} satisfies Omit<ServerProfile, 'id' | 'label' | 'refuses' | 'notes' | 'sources'>;
+
 export const PROFILES: Record<ServerKindId, ServerProfile> = {
   llamacpp: {
     id: 'llamacpp',
@@ -515,31 +537,14 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     sources: ['https://platform.openai.com/docs/deprecations', 'the OpenAI OpenAPI schema (test/reference/)'],
   },
   azure: {
+    ...AZURE_RESOURCE,
     id: 'azure',
     label: 'Azure OpenAI (deployments)',
-    family: 'legacy',
-    defaultBaseUrl: null,
-    placeholder: 'https://YOUR-RESOURCE.openai.azure.com',
-    resourceEndpoint: true,
-    deployments: true,
     apiVersionQuery: true,
-    auth: 'api-key',
-    apiKey: 'required',
-    limits: OPENAI_LIMITS,
     refuses: [
       // The deployment is a path segment: "." or ".." would take the request elsewhere on the host.
       { param: 'model', when: { oneOf: ['.', '..'] }, why: 'cannot have a deployment named "." or ".."', source: 'RFC 3986 5.2.4 (dot segments are removed from a path)' },
     ],
-    ignores: [],
-    ownParams: {},
-    logprobs: 'classic',
-    streamEnd: 'done',
-    usage: {},
-    tokenize: null,
-    contextLength: null,
-    blankMeans: 'OpenAI\'s defaults',
-    defaultMaxTokens: 16, // the OpenAI API reference
-    blankWarnings: [],
     notes: [
       'the model field names the deployment; Azure retired babbage-002 and davinci-002 on 2025-01-27, and gpt-35-turbo-instruct after them',
       'GET /openai/models lists models, not deployments, so the dialog offers no list',
@@ -547,27 +552,10 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     sources: ['https://learn.microsoft.com/en-us/azure/ai-services/openai/reference', 'https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list'],
   },
   'azure-v1': {
+    ...AZURE_RESOURCE,
     id: 'azure-v1',
     label: 'Azure OpenAI (v1 API)',
-    family: 'legacy',
-    defaultBaseUrl: null,
-    placeholder: 'https://YOUR-RESOURCE.openai.azure.com',
-    resourceEndpoint: true,
-    deployments: true,
-    auth: 'api-key',
-    apiKey: 'required',
-    limits: OPENAI_LIMITS,
     refuses: [],
-    ignores: [],
-    ownParams: {},
-    logprobs: 'classic',
-    streamEnd: 'done',
-    usage: {},
-    tokenize: null,
-    contextLength: null,
-    blankMeans: 'OpenAI\'s defaults',
-    defaultMaxTokens: 16, // the OpenAI API reference
-    blankWarnings: [],
     notes: ['the model field names the deployment'],
     sources: ['https://learn.microsoft.com/en-us/azure/ai-services/openai/api-version-lifecycle'],
   },
