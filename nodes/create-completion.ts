@@ -138,6 +138,8 @@ export = function register(RED: NodeAPI): void {
       closed = true;
       status.close();
       // Aborted without a reason of ours, each request ends as ABORTED (errors.ts, abortError).
+      // On a full deploy the Catch nodes stop too, so the log is where a user learns of them.
+      if (inFlight.size > 0) node.warn(RED._('create-completion.errors.abortedOnClose', { count: inFlight.size }));
       for (const controller of inFlight) controller.abort();
       Promise.allSettled([...settling]).then(() => done());
     });

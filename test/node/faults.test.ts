@@ -392,6 +392,14 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       for (const id of ids) f.node().receive({ _msgid: id, payload: id });
       await waitUntil(() => counting!.open === 1 && settled.length === 0);
       await sleep(50);
+      // (The test helper stops watching the log before it closes the flow: the node's own warn is watched instead.)
+      const warnings: unknown[] = [];
+      const node = f.node() as unknown as { warn(m: unknown): void };
+      const warn = node.warn.bind(node);
+      node.warn = (m) => {
+        warnings.push(m);
+        warn(m);
+      };
       const closing = Date.now();
       await f.unload();
       suite.flow = undefined;
@@ -413,6 +421,8 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       // Nothing on the outputs, then or after.
       assert.ok(!f.events.some((e) => e.kind === 'result' || e.kind === 'pass'));
       assert.equal(f.events.length, seen, 'no event after close');
+      // On a full deploy the Catch nodes stop too: the log says how many messages ended so.
+      assert.deepEqual(warnings, ['create-completion.errors.abortedOnClose']);
     });
 
     it('a message waiting between retries is settled at once when the flow closes', async () => {
