@@ -37,7 +37,8 @@ export interface AccountingInput extends UsageContext {
 }
 
 export function accountingOf(response: CompletionResponse, input: AccountingInput): Accounting {
-  const usage = usageOf(response.body, input);
+  // An error answer generated nothing: no usage, no cost (the node's own count of the prompt would suggest otherwise).
+  const usage = response.status >= 200 && response.status < 300 ? usageOf(response.body, input) : undefined;
   const { sentAt, headersAt, firstEventAt, endAt } = response.times;
   const generating = firstEventAt !== undefined ? endAt - firstEventAt : endAt - sentAt;
   const completion = usage?.completion_tokens;

@@ -36,8 +36,8 @@ describe('unit: tokens, usage, cost and budgets', () => {
     assert.deepEqual(contextProblems([5000], 16, 4096).map((p) => p.field), ['prompt']);
     const [overMax] = contextProblems([4000], 200, 4096);
     assert.equal(overMax.field, 'max_tokens');
-    assert.match(overMax.reason, /max_tokens 200 and the prompt \(4000 tokens\) make 4200, more than the model's context of 4096 tokens/);
-    assert.match(contextProblems([4090], undefined, 4096, 16)[0].reason, /the server's default of 16 tokens/);
+    assert.match(overMax.reason, /^asks for 200 tokens, and with the prompt's 4000 that makes 4200, more than the model's context of 4096 tokens/);
+    assert.match(contextProblems([4090], undefined, 4096, 16)[0].reason, /^is blank, so the server generates up to 16 tokens/);
     assert.deepEqual(contextProblems([4090], undefined, 4096), [], 'no guess where the default is unknown');
   });
 
@@ -46,9 +46,13 @@ describe('unit: tokens, usage, cost and budgets', () => {
       { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8, cached_tokens: 2, source: 'server' });
     assert.deepEqual(usageOf({}, { streamed: true, promptTokens: [4], completionTokens: 6 }), { prompt_tokens: 4, completion_tokens: 6, total_tokens: 10, source: 'counted' });
     assert.equal(usageOf({}, { streamed: true }), undefined);
-    const partial = usageOf({ usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 } }, { streamed: false, promptTokens: [2, 7], firstPromptOnly: true });
-    assert.equal(partial?.note, 'the server counted the first prompt only');
+    const partial = usageOf({ usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 } }, { streamed: false, promptTokens: [2, 7], firstTaskOnly: true });
+    assert.equal(partial?.note, 'the server counted the first prompt\'s first choice only');
+    assert.equal(partial?.source, 'server');
     assert.deepEqual(partial?.prompts, [2, 7]);
+    // Where the node could count every prompt and choice, its counts replace the partial ones.
+    assert.deepEqual(usageOf({ usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 } }, { streamed: false, promptTokens: [2, 7], completionTokens: 12, firstTaskOnly: true }),
+      { prompt_tokens: 9, completion_tokens: 12, total_tokens: 21, prompts: [2, 7], source: 'counted', note: 'the server counted the first prompt\'s first choice only: these are the node\'s counts of all of them' });
     const zeros = usageOf({ usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } }, { streamed: false, zeroUnlessStreamed: true, promptTokens: [3] });
     assert.equal(zeros?.source, 'counted');
     assert.deepEqual(truncatedChoices({ choices: [{ index: 0, finish_reason: 'stop' }, { index: 1, finish_reason: 'length' }] }), [1]);
