@@ -5,6 +5,16 @@ import type { Message, MessageSource } from '../results/result-messages';
 type Clone = (msg: NodeMessage) => NodeMessage;
 
 /**
+ * What the node writes on its results. An input's own (the result of a node before it
+ * in a chain, a message built by hand) never carries over: a fresh answer must not say
+ * `cached`, and a stale `reset` or `complete` would make a join drop or cut a group.
+ */
+const RESULT_PROPERTIES = [
+  'completion', 'usage', 'timing', 'rateLimit', 'cost', 'truncated', 'cached',
+  'choiceIndex', 'delta', 'complete', 'reset', 'statusCode', 'headers',
+] as const;
+
+/**
  * Copies of the input message for the results, which must share nothing with the
  * passthrough. One that cannot be copied (nested too deep, a getter that throws) fails
  * here, before anything is sent, not after the server has done the work.
@@ -12,7 +22,8 @@ type Clone = (msg: NodeMessage) => NodeMessage;
 export function messageSource(msg: NodeMessageInFlow, clone: Clone, sequenceId: string): MessageSource {
   let template: Message;
   try {
-    const { payload: _payload, ...rest } = msg;
+    const { payload: _payload, ...rest } = msg as Record<string, unknown>;
+    for (const key of RESULT_PROPERTIES) delete rest[key];
     template = clone(rest as NodeMessage) as Message;
   } catch (error) {
     const reason = `cannot be copied: ${error instanceof Error ? error.message : String(error)}`;
