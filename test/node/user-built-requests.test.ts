@@ -139,4 +139,27 @@ describe('requests built by function, change, template and inject nodes', functi
     assertSent(out, { prompt: 'from an inject node', max_tokens: 2, seed: 7 });
     assert.equal(out.results[0].topic, 't');
   });
+
+  it('a misspelt parameter from a function node is refused, naming the one it nearly is; nothing is sent', async () => {
+    const f = await load([fn('msg.payload = { prompt: "x", max_token: 5, temprature: 0.2, logitBias: { "13": 1 }, top_k: 40, my_flag: true }; return msg;')], { resultFormat: 'text' });
+    const out = await f.run({ payload: 'x' }, { node: 'build' });
+    assert.equal(out.errors[0]?.error.code, 'INVALID_REQUEST');
+    const fields = out.errors[0].error.cause.fields as Array<{ field: string; reason: string }>;
+    assert.deepEqual(fields.map((p) => p.field), ['max_token', 'temprature', 'logitBias']);
+    assert.match(fields[0].reason, /did you mean max_tokens\?/);
+    assert.match(fields[2].reason, /did you mean logit_bias\?/);
+    assert.equal(sentBody().length, 0);
+  });
+
+  it('a result does not inherit what a node before it wrote: cached, rateLimit, a join\'s reset and complete, choiceIndex', async () => {
+    const f = await load([fn('msg.cached = true; msg.reset = true; msg.complete = true; msg.choiceIndex = 7; msg.rateLimit = { remainingRequests: 1 }; msg.usage = { total_tokens: 999 }; msg.topic = "kept"; return msg;')], { resultFormat: 'text' });
+    const out = await f.run({ payload: 'x' }, { node: 'build' });
+    assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+    const result = out.results[0];
+    for (const key of ['cached', 'reset', 'complete', 'choiceIndex']) assert.equal(result[key], undefined, key);
+    assert.notEqual(result.usage?.total_tokens, 999);
+    assert.equal(result.topic, 'kept', 'the message\'s own properties stay');
+    // The passthrough is the input message as it came.
+    assert.equal(out.pass[0].cached, true);
+  });
 });

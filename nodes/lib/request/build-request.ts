@@ -1,4 +1,6 @@
 import type { DialogDefaults } from './dialog-defaults';
+import { misspeltParams } from './misspelt';
+import { KNOWN_PARAMS } from '../servers/profiles';
 import type { ServerKind } from '../servers/server-kinds';
 import { validateRequest, type FieldProblem } from './validate';
 
@@ -86,7 +88,7 @@ export function buildRequest(defaults: DialogDefaults, dialog: DialogValues, pay
   if (dialog.model !== undefined && dialog.model !== '') params.model = typeof dialog.model === 'string' ? dialog.model.trim() : dialog.model;
   const { request, problems } = mergeRequest(params, payload);
   problems.unshift(...defaults.problems);
-  problems.push(...validateRequest(request, kind.profile.limits, kind.profile.modelOptional), ...kind.gaps(request));
+  problems.push(...validateRequest(request, kind.profile.limits, kind.profile.modelOptional), ...kind.gaps(request), ...misspeltParams(request, KNOWN_PARAMS));
   if (problems.length > 0) return { ok: false, problems };
   kind.adapt(request);
   const serialized = serializeRequest(request);

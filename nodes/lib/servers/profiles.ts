@@ -9,6 +9,8 @@
  * "rec NN"). Profiles are plain data (JSON-safe), so they can travel to the editor.
  */
 
+import { SEED_PARAMS } from '../request/schema';
+
 export const SERVER_KIND_IDS = [
   'llamacpp', 'ollama', 'vllm', 'lmstudio', 'localai', 'sglang', 'tgi', 'openrouter', 'other', 'openai', 'azure', 'azure-v1',
 ] as const;
@@ -565,3 +567,9 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
 export function profileOf(id: unknown): ServerProfile {
   return (SERVER_KIND_IDS as readonly unknown[]).includes(id) ? PROFILES[id as ServerKindId] : PROFILES.openai;
 }
+
+/** Every parameter name the node knows: the API's, and every server's own or ruled on. */
+export const KNOWN_PARAMS: ReadonlySet<string> = new Set([
+  ...SEED_PARAMS,
+  ...Object.values(PROFILES).flatMap((p) => [...Object.keys(p.ownParams), ...p.refuses.map((r) => r.param), ...p.ignores.map((r) => r.param)]),
+]);
