@@ -638,6 +638,9 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
         await closeDialog(page, 'ok');
         const bias = await page.evaluate(() => (window as any).RED.nodes.node('tok-cc').logit_bias);
         assert.ok(bias.length >= 1 && bias.every((r: any) => /^\d+$/.test(r.token) && r.bias === -50 && r.text === 'hello world'), JSON.stringify(bias));
+        // The text's own tokens: not llama.cpp's BOS (id 1), which it puts before a prompt, and a bias on which would bias every answer's start.
+        assert.equal((asked[0].body as { add_special?: unknown }).add_special, false);
+        assert.ok(!bias.some((r: any) => r.token === '1'), JSON.stringify(bias));
       } finally {
         await llama.close();
       }

@@ -4,7 +4,7 @@
  * the context guard, usage, timing, rate limits, cost, budgets and the response cache.
  */
 import assert from 'node:assert/strict';
-import { FlowHarness, type Msg } from '../support/flow-harness';
+import { FlowHarness, helper, type Msg } from '../support/flow-harness';
 import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
 import type { Dialect } from '../../demo-server/dialects';
 
@@ -47,7 +47,7 @@ describe('tokens, context guard, usage, cost, budgets and the cache in a real No
         const error = tooMuch.errors[0]?.error;
         assert.equal(error?.code, 'INVALID_REQUEST');
         assert.deepEqual(error.cause.fields.map((p: { field: string }) => p.field), ['max_tokens']);
-        assert.match(error.message, /max_tokens 60 and the prompt \(\d+ tokens\) make \d+, more than the model's context of 64 tokens/);
+        assert.match(error.message, /max_tokens asks for 60 tokens, and with the prompt's \d+ that makes \d+, more than the model's context of 64 tokens/);
         const tooLong = await f.run({ payload: { prompt: words(200), max_tokens: 1 } });
         assert.deepEqual(tooLong.errors[0]?.error.cause.fields.map((p: { field: string }) => p.field), ['prompt']);
         assert.equal(completions(s).length, 1, 'only the request that fits was sent');
@@ -133,6 +133,50 @@ describe('tokens, context guard, usage, cost, budgets and the cache in a real No
       assert.equal(completions(s).length, sent, 'a reset sends nothing');
       const again = await f.run({ payload: 'one two three' });
       assert.equal(again.errors.length, 0);
+    });
+  });
+
+  describe('usage that covers every choice, and a budget charged by it', () => {
+    const budgetLeft = () => (helper.getNode('api') as any).connection.budget.left().tokens as number;
+    /** The tokens of a text as the demo llama.cpp counts a generated text (no BOS). */
+    const tokensOf = async (s: CompletionServer, text: string) => {
+      const answer = await fetch(new URL('/tokenize', s.url), { method: 'POST', body: JSON.stringify({ content: text, add_special: false }) });
+      return ((await answer.json()) as { tokens: number[] }).tokens.length;
+    };
+
+    it('llama.cpp, n = 3, not streamed: the server reports the first choice only; the node counts all three, and the budget is charged for them', async () => {
+      const s = await server('llamacpp', 256);
+      const f = await load(s, 'llamacpp', { budgetTokens: '1000' }, { resultFormat: 'choices' });
+      const out = await f.run({ payload: { prompt: 'Tell me about the sea', n: 3, max_tokens: 6, temperature: 1 } });
+      assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+      const usage = out.results[0].usage;
+      let answered = 0;
+      for (const m of out.results) answered += await tokensOf(s, m.payload.text);
+      assert.equal(usage.source, 'counted');
+      assert.equal(usage.completion_tokens, answered, 'every choice counted');
+      assert.ok(usage.completion_tokens > 6, 'more than the first choice\'s');
+      assert.match(usage.note, /first prompt's first choice/);
+      assert.equal(1000 - budgetLeft(), usage.total_tokens, 'the budget is charged what was generated');
+    });
+
+    it('llama.cpp, n = 2, streamed: each choice\'s last event has its own usage, and the result\'s usage is their sum', async () => {
+      const s = await server('llamacpp', 256);
+      const f = await load(s, 'llamacpp', {}, { resultFormat: 'text' });
+      const out = await f.run({ payload: { prompt: 'Tell me about the sea', n: 2, max_tokens: 4, stream: true } });
+      const final = out.results.at(-1)!;
+      assert.equal(final.usage.source, 'server');
+      assert.equal(final.usage.completion_tokens, 8, 'four tokens for each of two choices');
+    });
+
+    it('a request the server refuses costs nothing: its reservation goes back, and the raw result carries no usage or cost', async () => {
+      const s = await server('llamacpp', 256);
+      const f = await load(s, 'llamacpp', { budgetTokens: '1000', pricePrompt: '1', priceCompletion: '2' }, { resultFormat: 'raw' });
+      s.script({ kind: 'status', status: 400 });
+      const out = await f.run({ payload: { prompt: 'Tell me about the sea', max_tokens: 50 } });
+      assert.equal(out.results[0].payload.status, 400);
+      assert.equal(out.results[0].usage, undefined);
+      assert.equal(out.results[0].cost, undefined);
+      assert.equal(budgetLeft(), 1000);
     });
   });
 

@@ -24,7 +24,11 @@ export interface Recording {
 
 
 export function loadRecordings(server: string): Recording[] {
-  const dir = path.join(FIXTURES, server);
+  return loadRecordingsFrom(path.join(FIXTURES, server));
+}
+
+/** The recordings of a folder (NN-name.txt), in their order. */
+export function loadRecordingsFrom(dir: string): Recording[] {
   return fs.readdirSync(dir).filter((f) => /^\d+-.*\.txt$/.test(f)).sort().map((file) => parseRecording(file.replace(/\.txt$/, ''), fs.readFileSync(path.join(dir, file), 'utf8')));
 }
 
@@ -73,6 +77,12 @@ export interface ReplayServer {
   close(): Promise<void>;
 }
 
+/** A recorded request as the node sends it: a parameter given as null is left out (null means "not set"). */
+function withoutNulls(request: unknown): unknown {
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) return request;
+  return Object.fromEntries(Object.entries(request).filter(([, value]) => value !== null));
+}
+
 /**
  * Answers each request with the recording of the same method, path and JSON body; a
  * stream goes out one event per write, as the server sent it.
@@ -92,7 +102,7 @@ export async function startReplayServer(recordings: Recording[]): Promise<Replay
         body = undefined;
       }
       const target = (req.url ?? '').replace(/\?.*$/, '');
-      const found = recordings.find((r) => r.method === req.method && r.path === target && (body === undefined ? r.requestText.trim() === text.trim() : isDeepStrictEqual(r.request, body)));
+      const found = recordings.find((r) => r.method === req.method && r.path === target && (body === undefined ? r.requestText.trim() === text.trim() : isDeepStrictEqual(withoutNulls(r.request), body)));
       if (!found) {
         unmatched.push(`${req.method} ${target} ${text}`);
         res.writeHead(599, { 'content-type': 'text/plain' });

@@ -3,7 +3,9 @@
  * The server's own numbers where it reports them; where it does not (a stream without
  * include_usage, LocalAI's zeros), the node's own counts of the prompt (and of the
  * answer, where it could count), marked as counted. Where the server's numbers cover
- * less than the request (llama.cpp counts only the first of several prompts), it says so.
+ * less than the request (llama.cpp counts only the first prompt's first choice), the
+ * node's own counts of every prompt and choice replace them, or, where it could not
+ * count, the note says what they leave out.
  */
 export interface Usage {
   prompt_tokens?: number;
@@ -26,8 +28,8 @@ export interface UsageContext {
   promptTokens?: number[];
   /** The answer's tokens as the node counted them, if it did. */
   completionTokens?: number;
-  /** The server counts the first of several prompts only. */
-  firstPromptOnly?: boolean;
+  /** The server's usage covers the first of several tasks (prompts × n) only. */
+  firstTaskOnly?: boolean;
   /** The server reports zeros when it does not stream. */
   zeroUnlessStreamed?: boolean;
   streamed: boolean;
@@ -37,6 +39,20 @@ export function usageOf(body: unknown, context: UsageContext): Usage | undefined
   const reported = (body as { usage?: Record<string, unknown> } | null)?.usage;
   const prompts = context.promptTokens && context.promptTokens.length > 1 ? context.promptTokens : undefined;
   const zeros = context.zeroUnlessStreamed && !context.streamed && reported && !reported.total_tokens;
+  const partial = reported && typeof reported === 'object' && context.firstTaskOnly;
+  if (partial && context.completionTokens !== undefined) {
+    const counted = context.promptTokens?.reduce((a, b) => a + b, 0);
+    if (counted !== undefined) {
+      return withoutUndefined({
+        prompt_tokens: counted,
+        completion_tokens: context.completionTokens,
+        total_tokens: counted + context.completionTokens,
+        prompts,
+        source: 'counted',
+        note: 'the server counted the first prompt\'s first choice only: these are the node\'s counts of all of them',
+      } satisfies Usage);
+    }
+  }
   if (reported && typeof reported === 'object' && isCount(reported.total_tokens) && !zeros) {
     const usage: Usage = {
       prompt_tokens: isCount(reported.prompt_tokens) ? reported.prompt_tokens : undefined,
@@ -47,7 +63,7 @@ export function usageOf(body: unknown, context: UsageContext): Usage | undefined
     const cached = (reported.prompt_tokens_details as { cached_tokens?: unknown } | undefined)?.cached_tokens;
     if (isCount(cached)) usage.cached_tokens = cached;
     if (prompts) usage.prompts = prompts;
-    if (context.firstPromptOnly && prompts) usage.note = 'the server counted the first prompt only';
+    if (partial) usage.note = 'the server counted the first prompt\'s first choice only';
     return withoutUndefined(usage);
   }
   if (!context.promptTokens && context.completionTokens === undefined) return undefined;

@@ -109,12 +109,17 @@ export class Connection {
       throw error;
     }
     const { profile } = this.settings.kind;
+    const answered = response.status >= 200 && response.status < 300;
+    // llama.cpp's usage of a non-streamed answer covers its first task only: the node counts them all.
+    const firstTaskOnly = answered && profile.usage.firstTaskOnly === true && response.events === 0 && tasksOf(request) > 1;
+    if (firstTaskOnly && !promptTokens) promptTokens = await this.countPromptsIfPossible(request, options.signal);
     const accounting = accountingOf(response, {
       startedAt, slotAt, streamed, prices: this.settings.prices, promptTokens,
-      completionTokens: await this.countAnswer(response, request, promptTokens, options.signal),
-      firstPromptOnly: profile.usage.firstPromptOnly, zeroUnlessStreamed: profile.usage.zeroUnlessStreamed,
+      completionTokens: answered ? await this.countAnswer(response, request, promptTokens, options.signal, firstTaskOnly) : undefined,
+      firstTaskOnly, zeroUnlessStreamed: profile.usage.zeroUnlessStreamed,
     });
-    settle?.({ tokens: accounting.usage?.total_tokens ?? this.estimate(request, promptTokens).tokens, cost: accounting.cost?.total ?? 0 });
+    // A refused request generated nothing: its reservation goes back whole.
+    settle?.(answered ? { tokens: accounting.usage?.total_tokens ?? this.estimate(request, promptTokens).tokens, cost: accounting.cost?.total ?? 0 } : { tokens: 0, cost: 0 });
     if (cacheKey !== undefined) this.cache!.put(cacheKey, response);
     return { ...response, accounting };
   }
@@ -157,10 +162,20 @@ export class Connection {
     return { tokens, cost };
   }
 
-  /** The answer's tokens, counted by the node, only where the server reported none. */
-  private async countAnswer(response: CompletionResponse, request: Record<string, unknown>, promptTokens: number[] | undefined, signal: AbortSignal): Promise<number | undefined> {
+  /** The prompts' tokens after the answer, where nothing needed them before; undefined where the server cannot say. */
+  private async countPromptsIfPossible(request: Record<string, unknown>, signal: AbortSignal): Promise<number[] | undefined> {
+    if (!this.tokens.available) return undefined;
+    try {
+      return await this.tokens.countPrompts(request.prompt, typeof request.model === 'string' ? request.model : '', signal);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The answer's tokens, counted by the node where the server reported none, or only part (`partial`). */
+  private async countAnswer(response: CompletionResponse, request: Record<string, unknown>, promptTokens: number[] | undefined, signal: AbortSignal, partial = false): Promise<number | undefined> {
     const reported = (response.body as { usage?: { total_tokens?: unknown } } | null)?.usage?.total_tokens;
-    if (typeof reported === 'number' && reported > 0) return undefined;
+    if (typeof reported === 'number' && reported > 0 && !partial) return undefined;
     if (!promptTokens || !this.tokens.available || response.status < 200 || response.status >= 300) return undefined;
     const choices = (response.body as { choices?: unknown } | null)?.choices;
     if (!Array.isArray(choices)) return undefined;
@@ -179,7 +194,10 @@ export class Connection {
 
   private async tryUntilDone(request: Record<string, unknown>, body: string, options: CompleteOptions): Promise<CompletionResponse> {
     const { kind, apiVersion } = this.settings;
-    const call = { path: kind.completionsPath(request.model, apiVersion), body, stream: request.stream === true };
+    const call = {
+      path: kind.completionsPath(request.model, apiVersion), body, stream: request.stream === true,
+      usagePerChoice: kind.profile.usage.perChoiceWhenStreamed ? (typeof request.n === 'number' ? request.n : 1) : undefined,
+    };
     for (let tries = 1; ; tries++) {
       const outcome = await attempt(this.transport, this.settings, call, options.signal, options.onEvent);
       const decision = decide(outcome, tries, this.settings);
@@ -238,4 +256,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** How many generations a request asks for: each prompt, n times. */
+function tasksOf(request: Record<string, unknown>): number {
+  const { prompt } = request;
+  const prompts = Array.isArray(prompt) && prompt.length > 0 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0])) ? prompt.length : 1;
+  return prompts * (typeof request.n === 'number' ? request.n : 1);
 }

@@ -216,7 +216,7 @@ export function connectionSettings(config: ConnectionConfig, credentials: Connec
   const apiVersion = blankToUndefined(config.apiVersion) ?? DEFAULT_AZURE_API_VERSION;
   if (!new RegExp(API_VERSION_PATTERN).test(apiVersion)) throw new Error(`api-version "${apiVersion}" may hold only letters, digits, ".", "_" and "-"`);
   const seconds = (name: ConnectionField, fallback?: unknown) => numberField(config, name, fallback) * 1000;
-  const megabytes = (name: ConnectionField) => numberField(config, name) * 2 ** 20;
+  const megabytes = (name: ConnectionField) => Math.floor(numberField(config, name) * 2 ** 20);
   return {
     kind,
     baseUrl: normalizeBaseUrl(config.baseUrl, kind),

@@ -29,6 +29,8 @@ export interface AttemptRequest {
   path: string;
   body: string;
   stream: boolean;
+  /** Set where each streamed choice reports its own usage (llama.cpp): the request's `n`. */
+  usagePerChoice?: number;
 }
 
 type Settings = Pick<ConnectionSettings, 'kind' | 'apiKey' | 'basicAuth' | 'responseTimeoutMs' | 'idleTimeoutMs' | 'maxResponseBytes'>;
@@ -76,6 +78,7 @@ export async function attempt(transport: Transport, settings: Settings, request:
     const streamed = await readEventStream(opened.body, {
       status, limits, signal: controller.signal, secrets,
       mayEndWithoutDone: settings.kind.streamMayEndWithoutDone,
+      usagePerChoice: request.usagePerChoice,
       onEvent: (chunk, index, code) => {
         events = index + 1;
         if (firstEventAt === undefined) {

@@ -85,7 +85,14 @@ export interface ServerProfile {
   /** `done`: streams end with `data: [DONE]`; `done-or-finished`: older builds close without it once every choice finished. */
   streamEnd: 'done' | 'done-or-finished';
   /** What its `usage` covers, where that differs from OpenAI's. */
-  usage: { firstPromptOnly?: boolean; zeroUnlessStreamed?: boolean; note?: string };
+  usage: {
+    /** Not streamed, `usage` covers the first task only: the first prompt, and its first choice. */
+    firstTaskOnly?: boolean;
+    /** Streamed, each choice's last event carries the usage of its own task. */
+    perChoiceWhenStreamed?: boolean;
+    zeroUnlessStreamed?: boolean;
+    note?: string;
+  };
   /** The server's endpoint that counts a prompt's tokens, if it has one. */
   tokenize: { path: string; fromOrigin: boolean; shape: 'llamacpp' | 'vllm' | 'localai' | 'tgi' } | null;
   /** Where the model's context length can be read. */
@@ -106,6 +113,7 @@ const OPENAI_LIMITS = { logprobs: 5, stop: 4, n: 128, best_of: 20 };
 const NO_LIMITS = { logprobs: null, stop: null, n: null, best_of: null };
 
 const REC = 'recorded llama-server b10359 (test/fixtures/llama.cpp)';
+const V050 = 'recorded llama-server v0.5.0, de3ff81 (test/demo-server/fixtures/llama.cpp-v0.5.0)';
 const LLAMA = 'ggml-org/llama.cpp';
 const VLLM = 'vllm-project/vllm';
 const OLLAMA = 'ollama/ollama v0.32.15 (b7871fc)';
@@ -160,9 +168,15 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     // rec 12: `n` above the slot count (-np) is a 400 of the server's own; logprobs
     // (n_probs) and stop have no cap (tools/server/server-schema.cpp@0177c342).
     limits: NO_LIMITS,
-    refuses: [],
+    refuses: [
+      // Both outrank max_tokens there (tools/server/server-schema.cpp, params_from_json_cmpl).
+      { param: 'n_predict', when: { present: true }, why: 'takes it in place of max_tokens, where the context guard and a budget cannot see it: set max_tokens instead', source: `${V050}, rec 53` },
+      { param: 'max_completion_tokens', when: { present: true }, why: 'takes it in place of max_tokens, where the context guard and a budget cannot see it: set max_tokens instead', source: `${LLAMA} tools/server/server-schema.cpp` },
+    ],
     ignores: [
       { param: 'echo', when: { is: true }, why: 'ignores it: the answer would not contain the prompt', source: `${REC}, rec 13` },
+      { param: 'logprobs', when: { is: 0 }, why: 'returns no log probabilities for 0 (OpenAI returns those of the chosen tokens): ask for 1', source: `${V050}, rec 08` },
+      { param: 'max_tokens', when: { is: 0 }, why: 'generates a token all the same', source: `${V050}, rec 52` },
       { param: 'best_of', when: { above: 1 }, why: 'ignores it: the answer would hold the first candidates, not the best', source: `${REC}, rec 15` },
       { param: 'suffix', when: { present: true }, why: 'ignores it on this endpoint: the completion would not lead into it', source: `${REC}, rec 17` },
     ],
@@ -191,7 +205,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     },
     logprobs: 'chat',
     streamEnd: 'done-or-finished',
-    usage: { firstPromptOnly: true, note: 'with several prompts, usage counts the first prompt only (rec 23)' },
+    usage: { firstTaskOnly: true, perChoiceWhenStreamed: true, note: 'not streamed, usage counts the first prompt\'s first choice only (rec 23; v0.5.0 rec 51); streamed, each choice\'s last event has its own (v0.5.0 rec 56, 57)' },
     tokenize: { path: '/tokenize', fromOrigin: true, shape: 'llamacpp' },
     contextLength: 'models-meta-n_ctx',
     blankMeans: 'the server\'s defaults, set when it was started (temperature 0.8, top_p 0.95, top_k 40; max_tokens: until the end of text or the context)',
@@ -443,7 +457,7 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     },
     logprobs: 'none',
     streamEnd: 'done',
-    usage: { note: 'usage only on the final chunk of each prompt' },
+    usage: { perChoiceWhenStreamed: true, note: 'usage only on the final chunk of each prompt' },
     tokenize: { path: '/tokenize', fromOrigin: true, shape: 'tgi' },
     contextLength: 'tgi-info',
     blankMeans: 'TGI\'s defaults',

@@ -26,6 +26,14 @@ export class StreamAssembler {
   private readonly head: Record<string, unknown> = {};
   private readonly choices = new Map<number, AssembledChoice>();
   private usage: unknown;
+  private readonly choiceUsage = new Map<number, Record<string, unknown>>();
+
+  /**
+   * `usagePerChoice`: each choice reports its own task's usage in its last event
+   * (llama.cpp), for a request of this `n`; the response's usage is then their sum, with
+   * each prompt counted once. Otherwise the last usage sent is the response's.
+   */
+  constructor(private readonly usagePerChoice?: number) {}
 
   add(chunk: unknown): void {
     if (chunk === null || typeof chunk !== 'object') return;
@@ -33,7 +41,12 @@ export class StreamAssembler {
     for (const key of ['id', 'object', 'created', 'model', 'system_fingerprint']) {
       if (this.head[key] === undefined && c[key] !== undefined && c[key] !== null) this.head[key] = c[key];
     }
-    if (c.usage !== undefined && c.usage !== null) this.usage = c.usage;
+    if (c.usage !== undefined && c.usage !== null) {
+      const own = this.usagePerChoice !== undefined && Array.isArray(c.choices) && c.choices.length === 1 && typeof c.usage === 'object';
+      const index = own ? (c.choices as Array<{ index?: unknown } | null>)[0]?.index : undefined;
+      if (typeof index === 'number') this.choiceUsage.set(index, c.usage as Record<string, unknown>);
+      else this.usage = c.usage;
+    }
     if (!Array.isArray(c.choices)) return;
     for (const raw of c.choices) {
       if (raw === null || typeof raw !== 'object') continue;
@@ -67,8 +80,31 @@ export class StreamAssembler {
   result(): Record<string, unknown> {
     const body: Record<string, unknown> = { object: 'text_completion', ...this.head };
     body.choices = [...this.choices.values()].sort((a, b) => a.index - b.index);
-    if (this.usage !== undefined) body.usage = this.usage;
+    const usage = this.usage ?? this.summedChoiceUsage();
+    if (usage !== undefined) body.usage = usage;
     return body;
+  }
+
+  private summedChoiceUsage(): Record<string, unknown> | undefined {
+    if (this.choiceUsage.size === 0) return undefined;
+    const perPrompt = Math.max(1, this.usagePerChoice ?? 1);
+    const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0);
+    let completion = 0;
+    let prompt = 0;
+    let cached = 0;
+    const promptsSeen = new Set<number>();
+    for (const [index, usage] of [...this.choiceUsage].sort((a, b) => a[0] - b[0])) {
+      completion += count(usage.completion_tokens);
+      // The n choices of one prompt each report that prompt: it counts once, as OpenAI counts it.
+      const prompted = Math.floor(index / perPrompt);
+      if (promptsSeen.has(prompted)) continue;
+      promptsSeen.add(prompted);
+      prompt += count(usage.prompt_tokens);
+      cached += count((usage.prompt_tokens_details as { cached_tokens?: unknown } | undefined)?.cached_tokens);
+    }
+    const summed: Record<string, unknown> = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    if (cached > 0) summed.prompt_tokens_details = { cached_tokens: cached };
+    return summed;
   }
 }
 

@@ -13,6 +13,8 @@ export interface EventStreamOptions {
   secrets: readonly string[];
   /** The server may close a finished stream without `data: [DONE]` (older llama.cpp builds). */
   mayEndWithoutDone: boolean;
+  /** Each choice reports its own usage in its last event (llama.cpp), for a request of this `n`. */
+  usagePerChoice?: number;
   onEvent?(chunk: Record<string, unknown>, index: number, status: number): void;
 }
 
@@ -33,7 +35,7 @@ export interface ReadStream {
 export async function readEventStream(body: Readable, options: EventStreamOptions): Promise<ReadStream> {
   const { status, secrets } = options;
   const decoder = new SseDecoder();
-  const assembler = new StreamAssembler();
+  const assembler = new StreamAssembler(options.usagePerChoice);
   const logprobs = new LogprobsConverter();
   const text = new StreamTextScrubber(secrets);
   let events = 0;
@@ -47,6 +49,9 @@ export async function readEventStream(body: Readable, options: EventStreamOption
         finished = true;
         return 'done';
       }
+      // llama.cpp opens a stream of several prompts with `data: null` (v0.5.0, recording
+      // 50): an event with nothing in it, which is neither delivered nor counted.
+      if (event.data.trim() === 'null') continue;
       const parsed = scrubValue(parseEvent(event.data, event.event, status, events, secrets), secrets);
       if (text.active) holdBackSecrets(parsed, text);
       logprobs.convert(parsed);

@@ -14,10 +14,11 @@ export function contextProblems(promptTokens: number[], maxTokens: unknown, cont
   }
   const asked = typeof maxTokens === 'number' ? maxTokens : defaultMaxTokens;
   if (asked !== undefined && longest + asked > contextLength) {
-    const source = typeof maxTokens === 'number' ? `max_tokens ${asked}` : `the server's default of ${asked} tokens`;
+    const source = typeof maxTokens === 'number' ? `asks for ${asked} tokens` : `is blank, so the server generates up to ${asked} tokens`;
+    const prompt = promptTokens.length > 1 ? 'the longest prompt\'s' : 'the prompt\'s';
     return [{
       field: 'max_tokens',
-      reason: `${source} and the prompt (${longest} tokens) make ${longest + asked}, more than the model's context of ${contextLength} tokens`,
+      reason: `${source}, and with ${prompt} ${longest} that makes ${longest + asked}, more than the model's context of ${contextLength} tokens`,
     }];
   }
   return [];

@@ -46,9 +46,13 @@ export class TokenCounter {
     return this.profile.tokenize ? `the server's ${this.profile.tokenize.fromOrigin ? '' : '…/v1'}${this.profile.tokenize.path}` : 'none';
   }
 
-  /** The token ids of a text for a model. */
-  async tokenIds(text: string, model: string, signal: AbortSignal): Promise<number[]> {
-    const key = `${model}\u0000${text}`;
+  /**
+   * The token ids of a text for a model. `asPrompt`: with the special tokens the server
+   * puts before a prompt (llama.cpp's BOS), so the count matches its usage; otherwise the
+   * text's own tokens (a generated answer, a logit bias by text).
+   */
+  async tokenIds(text: string, model: string, signal: AbortSignal, asPrompt = false): Promise<number[]> {
+    const key = `${asPrompt ? 'p' : 't'}${model}\u0000${text}`;
     const hit = this.cache.get(key);
     if (hit) {
       // Refresh: the map's order is the eviction order.
@@ -56,18 +60,18 @@ export class TokenCounter {
       this.cache.set(key, hit);
       return hit;
     }
-    const ids = tokenCountingOf(this.profile) === 'encoding' ? await openaiTokenIds(text) : await this.askServer(text, model, signal);
+    const ids = tokenCountingOf(this.profile) === 'encoding' ? await openaiTokenIds(text) : await this.askServer(text, model, signal, asPrompt);
     this.remember(key, text.length, ids);
     return ids;
   }
 
   /** Tokens per prompt of a request's prompt, in whichever of the four forms; token ids count as they are. */
   async countPrompts(prompt: unknown, model: string, signal: AbortSignal): Promise<number[]> {
-    if (typeof prompt === 'string') return [(await this.tokenIds(prompt, model, signal)).length];
+    if (typeof prompt === 'string') return [(await this.tokenIds(prompt, model, signal, true)).length];
     if (!Array.isArray(prompt) || prompt.length === 0) return [];
     if (prompt.every((p) => typeof p === 'number')) return [prompt.length];
     const counts: number[] = [];
-    for (const part of prompt) counts.push(Array.isArray(part) ? part.length : (await this.tokenIds(String(part), model, signal)).length);
+    for (const part of prompt) counts.push(Array.isArray(part) ? part.length : (await this.tokenIds(String(part), model, signal, true)).length);
     return counts;
   }
 
@@ -82,11 +86,11 @@ export class TokenCounter {
     }
   }
 
-  private async askServer(text: string, model: string, signal: AbortSignal): Promise<number[]> {
+  private async askServer(text: string, model: string, signal: AbortSignal, asPrompt: boolean): Promise<number[]> {
     const endpoint = this.profile.tokenize;
     if (!endpoint) throw new CompletionError('INVALID_REQUEST', `${this.profile.label} has no endpoint that counts tokens`);
     const target: Target = { path: endpoint.path, fromOrigin: endpoint.fromOrigin };
-    const response = await this.transport.open(target, JSON.stringify(tokenizeBody(endpoint.shape, text, model)), false, signal);
+    const response = await this.transport.open(target, JSON.stringify(tokenizeBody(endpoint.shape, text, model, asPrompt)), false, signal);
     const raw = await readBody(response.body, { maxBytes: TOKENIZE_MAX_BYTES, idleMs: this.idleTimeoutMs }, signal);
     if (response.status < 200 || response.status >= 300) {
       throw new CompletionError('HTTP_ERROR', `HTTP ${response.status} from ${endpoint.path} while counting tokens`, { status: response.status });
@@ -103,13 +107,13 @@ export class TokenCounter {
   }
 }
 
-/** The request each server's tokenize endpoint reads; special tokens added as the completion adds them, so counts match its usage. */
-function tokenizeBody(shape: 'llamacpp' | 'vllm' | 'localai' | 'tgi', text: string, model: string): unknown {
+/** The request each server's tokenize endpoint reads; for a prompt, special tokens added as the completion adds them, so counts match its usage. */
+function tokenizeBody(shape: 'llamacpp' | 'vllm' | 'localai' | 'tgi', text: string, model: string, asPrompt: boolean): unknown {
   switch (shape) {
     // tools/server/server-context.cpp@001d906a post_tokenize: add_special defaults to false, the completion adds BOS.
-    case 'llamacpp': return { content: text, add_special: true };
+    case 'llamacpp': return { content: text, add_special: asPrompt };
     // vllm/entrypoints/serve/tokenize/protocol.py@030ea52e
-    case 'vllm': return { model, prompt: text, add_special_tokens: true };
+    case 'vllm': return { model, prompt: text, add_special_tokens: asPrompt };
     // core/schema/tokenize.go (LocalAI v4.9.0)
     case 'localai': return { model, content: text };
     // router/src/server.rs:1300-1322 (TGI v3.3.7): a GenerateRequest
