@@ -13,7 +13,9 @@ export function messageSource(msg: NodeMessageInFlow, clone: Clone, sequenceId: 
   let template: Message;
   try {
     const { payload: _payload, ...rest } = msg;
-    template = clone(rest as NodeMessage) as Message;
+    // Most messages hold only strings and numbers besides their payload (_msgid, topic):
+    // a shallow copy of those is already a deep one.
+    template = onlyPrimitives(rest) ? (rest as Message) : (clone(rest as NodeMessage) as Message);
   } catch (error) {
     const reason = `cannot be copied: ${error instanceof Error ? error.message : String(error)}`;
     throw new CompletionError('INVALID_REQUEST', `the message ${reason}`, { fields: [{ field: 'msg', reason }] });
@@ -26,9 +28,19 @@ export function messageSource(msg: NodeMessageInFlow, clone: Clone, sequenceId: 
         unused = false;
         return template;
       }
-      return clone(template as NodeMessage) as Message;
+      // A copy of the template as it is now (the first result may have filled it in).
+      return onlyPrimitives(template) ? { ...template } : (clone(template as NodeMessage) as Message);
     },
   };
+}
+
+function onlyPrimitives(record: Record<string, unknown>): boolean {
+  if (Object.getOwnPropertySymbols(record).length > 0) return false;
+  for (const key in record) {
+    const value = record[key];
+    if (value !== null && (typeof value === 'object' || typeof value === 'function')) return false;
+  }
+  return true;
 }
 
 /**

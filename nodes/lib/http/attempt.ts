@@ -38,15 +38,7 @@ type Settings = Pick<ConnectionSettings, 'kind' | 'apiKey' | 'basicAuth' | 'resp
  * logprobs in the classic shape; a stream event by event), and says how it ended. It
  * never decides about retries (retry-policy.ts does) and, short of a bug, never throws.
  */
-export async function attempt(transport: Transport, settings: Settings, request: AttemptRequest, parent: AbortSignal, onEvent?: OnEvent): Promise<Outcome & { response?: CompletionResponse }> {
-  const controller = new AbortController();
-  const onParentAbort = () => controller.abort(parent.reason);
-  parent.addEventListener('abort', onParentAbort, { once: true });
-  if (parent.aborted) onParentAbort();
-  const responseTimer = setTimeout(
-    () => controller.abort(new CompletionError('TIMEOUT', `no answer within ${settings.responseTimeoutMs / 1000} s`, { phase: 'response' })),
-    settings.responseTimeoutMs,
-  );
+export async function attempt(transport: Transport, settings: Settings, request: AttemptRequest, signal: AbortSignal, onEvent?: OnEvent): Promise<Outcome & { response?: CompletionResponse }> {
   const limits = { maxBytes: settings.maxResponseBytes, idleMs: settings.idleTimeoutMs };
   const secrets = [settings.apiKey, settings.basicAuth?.password].filter((s): s is string => Boolean(s));
   let headers: ResponseHeaders = {};
@@ -54,20 +46,16 @@ export async function attempt(transport: Transport, settings: Settings, request:
   const sentAt = Date.now();
   let headersAt = sentAt;
   let firstEventAt: number | undefined;
-  const failure = (error: unknown) => ({ kind: 'failure' as const, error: asCompletionError(error, parent), headers, events });
   try {
-    let opened;
-    try {
-      opened = await transport.open(request.path, request.body, request.stream, controller.signal);
-    } finally {
-      clearTimeout(responseTimer);
-    }
+    // The answer's timeout bounds the wait for its headers; the body is bounded by its
+    // idle time and size, and both by the caller's signal.
+    const opened = await transport.open(request.path, request.body, request.stream, signal, settings.responseTimeoutMs);
     const { status } = opened;
     headersAt = Date.now();
     headers = scrubValue(opened.headers, secrets);
     const ok = status >= 200 && status < 300;
     if (!ok || !request.stream || !isEventStream(headers)) {
-      const raw = await readBody(opened.body, limits, controller.signal);
+      const raw = await readBody(opened.body, limits, signal);
       // What a server sends may echo the key, also spelt with JSON escapes: it is looked
       // for in the parsed values, not the raw bytes.
       const body = scrubValue(parseBody(raw, ok, status, secrets), secrets);
@@ -76,7 +64,7 @@ export async function attempt(transport: Transport, settings: Settings, request:
       return { kind: 'answer', status, headers, body, response: { status, headers, body, events: 0, attempts: 0, times } };
     }
     const streamed = await readEventStream(opened.body, {
-      status, limits, signal: controller.signal, secrets,
+      status, limits, signal, secrets,
       mayEndWithoutDone: settings.kind.streamMayEndWithoutDone,
       onEvent: (chunk, index, code) => {
         events = index + 1;
@@ -88,15 +76,12 @@ export async function attempt(transport: Transport, settings: Settings, request:
     const response = { status, headers, body: streamed.body, events: streamed.events, tails: streamed.tails, attempts: 0, times };
     return { kind: 'answer', status, headers, body: streamed.body, response };
   } catch (error) {
-    return failure(error);
-  } finally {
-    clearTimeout(responseTimer);
-    parent.removeEventListener('abort', onParentAbort);
+    return { kind: 'failure' as const, error: asCompletionError(error, signal), headers, events };
   }
 }
 
-function asCompletionError(error: unknown, parent: AbortSignal): CompletionError {
-  if (parent.aborted) return abortError(parent);
+function asCompletionError(error: unknown, signal: AbortSignal): CompletionError {
+  if (signal.aborted) return abortError(signal);
   if (error instanceof CompletionError) return error;
   return new CompletionError('BAD_RESPONSE', error instanceof Error ? error.message : String(error));
 }
