@@ -72,10 +72,16 @@ export class Connection {
    * the budget. A request that must wait for a slot lets go of its body and is weighed by
    * it against the queue's limit in bytes, so waiting messages cannot fill the memory.
    */
-  async complete(request: Record<string, unknown>, body: string, options: CompleteOptions): Promise<Completed> {
+  complete(request: Record<string, unknown>, body: string, options: CompleteOptions): Promise<Completed> {
+    // The body goes in a holder the waiting request can empty: an async function keeps
+    // its parameters for as long as it runs, which would keep every waiting body.
+    return this.completeHeld(request, { body }, options);
+  }
+
+  private async completeHeld(request: Record<string, unknown>, held: { body?: string }, options: CompleteOptions): Promise<Completed> {
     const startedAt = Date.now();
     const streamed = request.stream === true;
-    const cacheKey = this.cache && !options.plain && ResponseCache.cacheable(request) ? body : undefined;
+    const cacheKey = this.cache && !options.plain && ResponseCache.cacheable(request) ? held.body : undefined;
     const hit = cacheKey !== undefined ? this.cache!.get(cacheKey) : undefined;
     if (hit) return { ...hit, accounting: accountingOf(hit, { startedAt, slotAt: startedAt, streamed, cached: true }) };
 
@@ -83,11 +89,12 @@ export class Connection {
     let settle: ((actual: Spend | undefined) => void) | undefined;
     let response: CompletionResponse;
     let slotAt = startedAt;
-    let ready: string | undefined = body;
+    let ready: string | undefined = held.body;
     let weight = 0;
     if (this.limiter.full) {
-      weight = body.length;
+      weight = held.body?.length ?? 0;
       ready = undefined;
+      held.body = undefined;
       options.onQueued?.();
     }
     try {
