@@ -1,6 +1,7 @@
 /**
- * The client-library scenarios, each run in its own process against the demo server
- * (another process): the same request, the same number in flight, a closed loop.
+ * The client loops without Node-RED, run in the throughput process beside the nodes
+ * (throughput.ts) against the demo server (another process): the same request, the
+ * same number in flight, a closed loop.
  */
 import http from 'node:http';
 import fs from 'node:fs';
