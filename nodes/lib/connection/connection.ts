@@ -104,7 +104,9 @@ export class Connection {
         slotAt = Date.now();
         options.onStart?.();
         if (!options.plain) {
-          promptTokens = await this.checkContext(request, options.signal);
+          // Counted and known already (the usual case for a repeated prompt): no wait.
+          const counted = this.checkContextNow(request);
+          promptTokens = counted === STILL_TO_COUNT ? await this.checkContext(request, options.signal) : counted;
           settle = this.budget.active ? this.budget.reserve(this.estimate(request, promptTokens)) : undefined;
         }
         const text = ready ?? JSON.stringify(request);
@@ -118,12 +120,37 @@ export class Connection {
     const { profile } = this.settings.kind;
     const accounting = accountingOf(response, {
       startedAt, slotAt, streamed, prices: this.settings.prices, promptTokens,
-      completionTokens: await this.countAnswer(response, request, promptTokens, options.signal),
+      completionTokens: this.answerNeedsCounting(response, promptTokens) ? await this.countAnswer(response, request, promptTokens, options.signal) : undefined,
       firstPromptOnly: profile.usage.firstPromptOnly, zeroUnlessStreamed: profile.usage.zeroUnlessStreamed,
     });
     settle?.({ tokens: accounting.usage?.total_tokens ?? this.estimate(request, promptTokens).tokens, cost: accounting.cost?.total ?? 0 });
     if (cacheKey !== undefined) this.cache!.put(cacheKey, response);
     return { ...response, accounting };
+  }
+
+  /**
+   * checkContext without waiting, where everything it needs is known: the prompt's
+   * counts in the token cache and the model's context length. STILL_TO_COUNT otherwise.
+   */
+  private checkContextNow(request: Record<string, unknown>): number[] | undefined | typeof STILL_TO_COUNT {
+    const needed = (this.settings.contextGuard || this.budget.active) && this.tokens.available;
+    if (!needed) return undefined;
+    const model = typeof request.model === 'string' ? request.model : '';
+    const counts = this.tokens.countedNow(request.prompt, model);
+    if (!counts) return STILL_TO_COUNT;
+    if (this.settings.contextGuard) {
+      const context = this.contexts.now(model);
+      if (!context.known) return STILL_TO_COUNT;
+      this.guard(counts, request, context.length);
+    }
+    return counts;
+  }
+
+  private guard(counts: number[], request: Record<string, unknown>, length: number | undefined): void {
+    const problems = length ? contextProblems(counts, request.max_tokens, length, this.settings.kind.profile.defaultMaxTokens) : [];
+    if (problems.length > 0) {
+      throw new CompletionError('INVALID_REQUEST', `invalid request: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`, { fields: problems });
+    }
   }
 
   /**
@@ -143,13 +170,7 @@ export class Connection {
       if (signal.aborted) throw abortError(signal);
       return undefined;
     }
-    if (this.settings.contextGuard) {
-      const length = await this.contexts.of(model, signal);
-      const problems = length ? contextProblems(counts, request.max_tokens, length, this.settings.kind.profile.defaultMaxTokens) : [];
-      if (problems.length > 0) {
-        throw new CompletionError('INVALID_REQUEST', `invalid request: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`, { fields: problems });
-      }
-    }
+    if (this.settings.contextGuard) this.guard(counts, request, await this.contexts.of(model, signal));
     return counts;
   }
 
@@ -162,6 +183,13 @@ export class Connection {
     const prices = this.settings.prices;
     const cost = prices ? (prompt * prices.prompt + (tokens - prompt) * prices.completion) / 1e6 : 0;
     return { tokens, cost };
+  }
+
+  /** Whether countAnswer has anything to do: the server reported no tokens, and the node can count them. */
+  private answerNeedsCounting(response: CompletionResponse, promptTokens: number[] | undefined): boolean {
+    const reported = (response.body as { usage?: { total_tokens?: unknown } } | null)?.usage?.total_tokens;
+    if (typeof reported === 'number' && reported > 0) return false;
+    return promptTokens !== undefined && this.tokens.available && response.status >= 200 && response.status < 300;
   }
 
   /** The answer's tokens, counted by the node, only where the server reported none. */
@@ -231,6 +259,9 @@ export class Connection {
   }
 
 }
+
+/** checkContextNow's answer when the counts or the context length must be asked for first. */
+const STILL_TO_COUNT = Symbol('still to count');
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

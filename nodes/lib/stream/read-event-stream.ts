@@ -3,7 +3,7 @@ import { StreamAssembler } from './assemble-stream';
 import { CompletionError, httpError } from '../errors/errors';
 import { LogprobsConverter } from './logprobs';
 import { consumeBody, type BodyLimits } from '../http/read-body';
-import { scrubbedPreview, scrubValue, StreamTextScrubber } from '../errors/scrub';
+import { jsonMayHoldSecret, scrubbedPreview, scrubValue, StreamTextScrubber } from '../errors/scrub';
 import { SseDecoder } from './sse';
 
 export interface EventStreamOptions {
@@ -45,7 +45,8 @@ export async function readEventStream(body: Readable, options: EventStreamOption
         finished = true;
         return true;
       }
-      const parsed = scrubValue(parseEvent(event.data, event.event, status, events, secrets), secrets);
+      const parsed = parseEvent(event.data, event.event, status, events, secrets);
+      if (jsonMayHoldSecret(event.data, secrets)) scrubValue(parsed, secrets);
       if (text.active) holdBackSecrets(parsed, text);
       logprobs.convert(parsed);
       assembler.add(parsed);
