@@ -125,7 +125,7 @@ export class StreamTextScrubber {
     let longest = 0;
     for (const secret of this.secrets) {
       for (let n = Math.min(secret.length - 1, text.length); n > longest; n--) {
-        if (text.endsWith(secret.slice(0, n))) {
+        if (endsWithStartOf(text, secret, n)) {
           longest = n;
           break;
         }
@@ -133,6 +133,13 @@ export class StreamTextScrubber {
     }
     return longest;
   }
+}
+
+/** Whether `text` ends with the first `n` characters of `secret` (text.endsWith(secret.slice(0, n)), without making the slice). */
+function endsWithStartOf(text: string, secret: string, n: number): boolean {
+  const start = text.length - n;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(start + i) !== secret.charCodeAt(i)) return false;
+  return true;
 }
 
 /** JSON string escapes decoded, to see what a text would say once parsed. */

@@ -10,26 +10,32 @@ type Clone = (msg: NodeMessage) => NodeMessage;
  * here, before anything is sent, not after the server has done the work.
  */
 export function messageSource(msg: NodeMessageInFlow, clone: Clone, sequenceId: string): MessageSource {
-  let template: Message;
+  // The input message without its payload, as it came: each result is a copy of it,
+  // never of a result made before (which its receiver may have changed).
+  let base: Message;
+  let first: Message | undefined;
+  let shallow: boolean;
   try {
     const { payload: _payload, ...rest } = msg;
+    base = rest as Message;
     // Most messages hold only strings and numbers besides their payload (_msgid, topic):
-    // a shallow copy of those is already a deep one.
-    template = onlyPrimitives(rest) ? (rest as Message) : (clone(rest as NodeMessage) as Message);
+    // a shallow copy of those is already a deep one. Any other is copied here once, so
+    // one that cannot be copied fails before anything is sent.
+    shallow = onlyPrimitives(base);
+    if (!shallow) first = clone(base as NodeMessage) as Message;
   } catch (error) {
     const reason = `cannot be copied: ${error instanceof Error ? error.message : String(error)}`;
     throw new CompletionError('INVALID_REQUEST', `the message ${reason}`, { fields: [{ field: 'msg', reason }] });
   }
-  let unused = true;
   return {
     sequenceId,
     copy: () => {
-      if (unused) {
-        unused = false;
-        return template;
+      if (first) {
+        const made = first;
+        first = undefined;
+        return made;
       }
-      // A copy of the template as it is now (the first result may have filled it in).
-      return onlyPrimitives(template) ? { ...template } : (clone(template as NodeMessage) as Message);
+      return shallow ? { ...base } : (clone(base as NodeMessage) as Message);
     },
   };
 }
