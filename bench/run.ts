@@ -61,6 +61,8 @@ const LINE_SIZES = [8 * 2 ** 20, 50 * 2 ** 20];
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 
 const children = new Set<ChildProcess>();
+/** bench/RESULTS.md from this line on is written by hand and kept by every run. */
+const NOTES_MARKER = '<!-- notes below: kept by npm run bench -->';
 
 /**
  * Other builds in this tree (`npm test` starts with a clean rebuild) would delete
@@ -426,7 +428,11 @@ async function main(): Promise<void> {
     'Reproduce: `npm run bench` (quick smoke run: `BENCH_QUICK=1 npm run bench`; rounds: `BENCH_ROUNDS=<n>`; soak count: `BENCH_SOAK=<n>`; streams: `BENCH_STREAMS=<n>`; the undici row: `BENCH_UNDICI=<folder of an undici package>`; the earlier way beside it: `BENCH_WHY=1`; CPU profiles of every scenario process: `BENCH_CPU_PROF=<dir>`, then `node dist/bench/profile-summary.js <file>.cpuprofile`).',
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);
+  // What was found with these figures, written by hand below the marker, is kept.
+  const resultsFile = path.join(ROOT, 'bench', 'RESULTS.md');
+  const previous = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, 'utf8') : '';
+  const at = previous.indexOf(NOTES_MARKER);
+  fs.writeFileSync(resultsFile, at === -1 ? md : `${md}\n${previous.slice(at)}`);
   if (process.env.BENCH_JSON) fs.writeFileSync(path.resolve(process.env.BENCH_JSON), `${JSON.stringify({ env, quick: QUICK, throughput: tp, why, apart, own, stream, queue, lines, tokens: tok, soak }, null, 1)}\n`);
   log(`wrote bench/RESULTS.md${process.env.BENCH_JSON ? ` and ${process.env.BENCH_JSON}` : ''}`);
 }
