@@ -45,6 +45,7 @@ export async function startRed(flow: object[], credentials: Record<string, Recor
     `<script type="text/javascript">
 RED.nodes.registerType('bench-source', { category: 'common', defaults: {}, inputs: 0, outputs: 1 });
 RED.nodes.registerType('bench-sink', { category: 'common', defaults: {}, inputs: 1, outputs: 0 });
+RED.nodes.registerType('bench-http', { category: 'common', defaults: { url: {}, apiKey: {} }, inputs: 1, outputs: 2 });
 </script>\n`,
   );
 

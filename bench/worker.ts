@@ -4,42 +4,42 @@
  * Prints one line `BENCH_RESULT <json>` and exits.
  */
 import type { LoopOptions } from './loop';
+import type { ThroughputOptions } from './scenarios/throughput';
+import type { StreamingOptions } from './scenarios/streaming';
+import type { TokensOptions } from './scenarios/tokens';
 
 export interface WorkerArgs {
   baseUrl: string;
-  loop?: LoopOptions;
-  concurrency?: number;
+  benchUrl?: string;
   iterations?: number;
-  latencyEvents?: number;
-  longTokens?: number;
   queueCount?: number;
+  promptBytes?: number;
   soakCount?: number;
   warmupMs?: number;
+  lineSizes?: number[];
+  loop?: LoopOptions;
+  throughput?: ThroughputOptions;
+  streaming?: StreamingOptions;
+  tokens?: TokensOptions;
 }
 
-// Each scenario loads only what it uses (the client scenarios never load Node-RED).
-const clients = () => require('./scenarios/clients') as typeof import('./scenarios/clients');
-const flows = () => require('./scenarios/flows') as typeof import('./scenarios/flows');
+// Each scenario loads only what it uses.
 const memory = () => require('./scenarios/memory') as typeof import('./scenarios/memory');
 
 async function run(scenario: string, args: WorkerArgs): Promise<unknown> {
   switch (scenario) {
-    case 'http':
-      return clients().bareHttp(args.baseUrl, args.loop!);
-    case 'bare':
-      return clients().bareAxios(args.baseUrl, args.loop!);
-    case 'sdk':
-      return clients().openaiSdk(args.baseUrl, args.loop!);
-    case 'node':
-      return flows().createCompletionFlow(args.baseUrl, args.loop!, args.concurrency!);
-    case 'httpreq':
-      return flows().httpRequestFlow(args.baseUrl, args.loop!);
+    case 'throughput':
+      return (require('./scenarios/throughput') as typeof import('./scenarios/throughput')).throughput(args.baseUrl, args.throughput!);
     case 'own-cost':
       return (require('./scenarios/own-cost') as typeof import('./scenarios/own-cost')).ownCost(args.baseUrl, args.iterations!);
     case 'streaming':
-      return (require('./scenarios/streaming') as typeof import('./scenarios/streaming')).streaming(args.baseUrl, args.latencyEvents!, args.longTokens!);
+      return (require('./scenarios/streaming') as typeof import('./scenarios/streaming')).streaming(args.streaming!);
+    case 'tokens':
+      return (require('./scenarios/tokens') as typeof import('./scenarios/tokens')).tokens(args.tokens!);
     case 'queue':
-      return memory().queuedHeap(args.queueCount!);
+      return memory().queuedHeap(`${args.benchUrl}/hang/v1`, args.queueCount!, args.promptBytes!);
+    case 'long-line':
+      return memory().longLines(args.benchUrl!, args.lineSizes!);
     case 'soak':
       return memory().soak(args.baseUrl, args.soakCount!, args.warmupMs!);
     default:

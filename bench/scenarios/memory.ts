@@ -1,55 +1,91 @@
 /**
- * Memory: messages queued behind a connection whose one request never gets an
- * answer, and heap growth over a long soak through one node.
+ * Memory and long inputs:
+ * - the queue: many messages with large prompts behind a connection whose one request
+ *   never gets an answer, under the connection's default limits (10,000 waiting, 64 MB
+ *   of waiting request bodies): how many wait, how many are refused with QUEUE_FULL, and
+ *   the heap they hold;
+ * - the soak: heap growth over many requests through one node;
+ * - a long line: one SSE `data:` line of many megabytes, fed in 4 KB pieces: CPU time and
+ *   the longest event-loop stall while the node reads it.
  */
-import http from 'node:http';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { closedLoop, waitUntil, type LoopResult } from '../loop';
-import { BENCH_API_KEY, REQUEST, listenOnLoopback } from '../common';
-import { startRed } from '../red-runtime';
+import { BENCH_API_KEY, REQUEST } from '../common';
+import { apiConfig, completionNode, startRed } from '../red-runtime';
 import { singleNodeFlow } from './flows';
-import { collect } from '../stats';
-
-
-/** A server that reads each request and never answers it. */
-function startHangingServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req) => {
-    req.resume();
-  });
-  return listenOnLoopback(server);
-}
+import { collect, cpuMicros } from '../stats';
 
 export interface QueueResult {
+  sent: number;
+  promptBytes: number;
+  inFlight: number;
   queued: number;
+  refused: number;
+  otherErrors: string[];
+  /** The queue's limits as the connection has them by default. */
+  maxQueue: number;
+  maxQueueBytes: number;
   heapBefore: number;
   heapAfter: number;
-  bytesPerMessage: number;
+  rssAfter: number;
+  enqueueMs: number;
   stopMs: number;
 }
 
-/** `count` messages into one node with maxInFlight 1 against a server that never answers. */
-export async function queuedHeap(count: number): Promise<QueueResult> {
-  const hang = await startHangingServer();
-  const red = await startRed(singleNodeFlow(hang.url, { maxInFlight: '1', maxQueue: String(count + 10), timeout: '600', maxRetries: '0' }), {
-    api: { apiKey: BENCH_API_KEY },
-  });
-  try {
-    const source = red.hub.sources.get('source')!;
-    const limiter = red.getNode('api').connection.limiter as { queued: number; inFlight: number };
-    // Let the runtime settle, then the baseline.
-    await new Promise((r) => setTimeout(r, 200));
-    const heapBefore = await collect();
-    for (let i = 0; i < count; i++) source.send({ _msgid: `q${i}`, payload: { ...REQUEST } });
-    await waitUntil(() => limiter.inFlight + limiter.queued === count, 60_000, 20);
-    await new Promise((r) => setTimeout(r, 200));
-    const heapAfter = await collect();
-    const queued = limiter.queued;
-    // How long stopping the flow takes with all of them pending (each is aborted and settled).
-    const t0 = Date.now();
-    await red.stop();
-    return { queued, heapBefore, heapAfter, bytesPerMessage: (heapAfter - heapBefore) / count, stopMs: Date.now() - t0 };
-  } finally {
-    await hang.close();
-  }
+/** A prompt of `bytes` ASCII characters, a string of its own (not a slice or a rope of a shared one). */
+function ownPrompt(bytes: number, i: number): string {
+  const buffer = Buffer.alloc(bytes, 0x61);
+  buffer.write(`prompt ${i} `, 0, 'latin1');
+  return buffer.toString('latin1');
+}
+
+/**
+ * `count` messages, each with a prompt of its own of `promptBytes`, into one node with
+ * maxInFlight 1 against a server that never answers; the queue's limits left at the
+ * connection's defaults.
+ */
+export async function queuedHeap(hangUrl: string, count: number, promptBytes: number): Promise<QueueResult> {
+  const z = 'bench';
+  const flow = [
+    { id: z, type: 'tab', label: 'bench' },
+    // Only what the queue case needs: one in flight, a long timeout, no retries; the queue's limits are the defaults.
+    { id: 'api', type: 'completion-api', name: 'queue', baseUrl: hangUrl, responseTimeout: '600', idleTimeout: '600', maxRetries: '0', maxInFlight: '1' },
+    completionNode('cc', 'api', z, [['results'], ['pass']]),
+    { id: 'results', z, type: 'bench-sink', wires: [] },
+    { id: 'pass', z, type: 'bench-sink', wires: [] },
+    { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
+    { id: 'errors', z, type: 'bench-sink', wires: [] },
+  ];
+  const red = await startRed(flow, { api: { apiKey: BENCH_API_KEY } });
+  let refused = 0;
+  const otherErrors: string[] = [];
+  red.hub.onSink = (sink, msg) => {
+    if (sink !== 'errors') return;
+    if (msg.error?.code === 'QUEUE_FULL' || /QUEUE_FULL|queue full/.test(String(msg.error?.message))) refused++;
+    else if (otherErrors.length < 5) otherErrors.push(String(msg.error?.message));
+  };
+  const connection = red.getNode('api').connection as { settings: { maxQueue: number; maxQueueBytes: number }; limiter: { active: number; waiting: unknown[] } };
+  const node = red.getNode('cc') as { receive(m: object): void };
+  await new Promise((r) => setTimeout(r, 200));
+  const heapBefore = await collect();
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) node.receive({ _msgid: `q${i}`, payload: { ...REQUEST, prompt: ownPrompt(promptBytes, i) } });
+  const { limiter } = connection;
+  await waitUntil(() => limiter.active + limiter.waiting.length + refused + otherErrors.length >= count, 120_000, 20);
+  const enqueueMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 200));
+  const heapAfter = await collect();
+  const rssAfter = process.memoryUsage().rss;
+  const queued = limiter.waiting.length;
+  const inFlight = limiter.active;
+  // How long stopping the flow takes with all of them pending (each is aborted and settled).
+  const s0 = performance.now();
+  await red.stop();
+  return {
+    sent: count, promptBytes, inFlight, queued, refused, otherErrors,
+    maxQueue: connection.settings.maxQueue, maxQueueBytes: connection.settings.maxQueueBytes,
+    heapBefore, heapAfter, rssAfter, enqueueMs, stopMs: performance.now() - s0,
+  };
 }
 
 export interface SoakResult extends LoopResult {
@@ -57,19 +93,21 @@ export interface SoakResult extends LoopResult {
   heapAfter: number;
 }
 
-/** `count` requests through one node (16 in flight) against the demo server; heap after a full GC before and after. */
+/** `count` requests through one node (16 in flight, messages in through receive()) against the demo server; heap after a full GC before and after. */
 export async function soak(demoUrl: string, count: number, warmupMs: number): Promise<SoakResult> {
   const red = await startRed(singleNodeFlow(demoUrl, { maxInFlight: '16' }), { api: { apiKey: BENCH_API_KEY } });
-  const pending = new Map<string, (ok: boolean) => void>();
+  const pending = new Map<string, { finish: (ok: boolean) => void; left: number; ok: boolean }>();
   red.hub.onSink = (sink, msg) => {
-    if (sink === 'results') return;
-    const finish = pending.get(msg._msgid);
-    if (!finish) return;
-    pending.delete(msg._msgid);
-    finish(sink === 'pass');
+    const entry = pending.get(msg._msgid);
+    if (!entry) return;
+    if (sink === 'errors') entry.ok = false;
+    if (sink === 'errors' || --entry.left === 0) {
+      pending.delete(msg._msgid);
+      entry.finish(entry.ok);
+    }
   };
   try {
-    const source = red.hub.sources.get('source')!;
+    const node = red.getNode('cc') as { receive(m: object): void };
     let heapBefore = 0;
     let seq = 0;
     const result = await closedLoop(
@@ -84,8 +122,8 @@ export async function soak(demoUrl: string, count: number, warmupMs: number): Pr
       },
       (finish) => {
         const id = `s${(seq++).toString(36)}`;
-        pending.set(id, finish);
-        source.send({ _msgid: id, payload: { ...REQUEST } });
+        pending.set(id, { finish, left: 2, ok: true });
+        node.receive({ _msgid: id, payload: { ...REQUEST } });
       },
     );
     await new Promise((r) => setTimeout(r, 200));
@@ -94,4 +132,63 @@ export async function soak(demoUrl: string, count: number, warmupMs: number): Pr
   } finally {
     await red.stop();
   }
+}
+
+export interface LongLineResult {
+  bytes: number;
+  ok: boolean;
+  code?: string;
+  message?: string;
+  seconds: number;
+  cpuMs: number;
+  longestStallMs: number;
+  /** Length of the text in the assembled answer, when it succeeded. */
+  textLength?: number;
+}
+
+/** One SSE line of each size in `sizes` (bytes), fed in 4 KB pieces by the bench server, through one node with the default 16 MB limit. */
+export async function longLines(benchUrl: string, sizes: number[]): Promise<LongLineResult[]> {
+  const z = 'bench';
+  const flow: object[] = [{ id: z, type: 'tab', label: 'bench' }];
+  const credentials: Record<string, Record<string, string>> = {};
+  sizes.forEach((bytes, i) => {
+    flow.push(
+      // The connection's limits at their defaults (maxResponseMB 16).
+      { id: `api${i}`, type: 'completion-api', name: `long ${bytes}`, baseUrl: `${benchUrl}/long/${bytes}/v1`, maxRetries: '0' },
+      completionNode(`cc${i}`, `api${i}`, z, [['out'], ['pass']]),
+    );
+    credentials[`api${i}`] = { apiKey: BENCH_API_KEY };
+  });
+  flow.push(
+    { id: 'out', z, type: 'bench-sink', wires: [] },
+    { id: 'pass', z, type: 'bench-sink', wires: [] },
+    { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
+    { id: 'errors', z, type: 'bench-sink', wires: [] },
+  );
+  const red = await startRed(flow, credentials);
+  const results: LongLineResult[] = [];
+  try {
+    for (let i = 0; i < sizes.length; i++) {
+      let outcome: { ok: boolean; code?: string; message?: string; textLength?: number } | undefined;
+      red.hub.onSink = (sink, msg) => {
+        if (sink === 'errors') outcome = { ok: false, code: msg.error?.code, message: String(msg.error?.message) };
+        else if (sink === 'out' && msg.complete) outcome = { ok: true, textLength: String(msg.payload?.body?.choices?.[0]?.text ?? '').length };
+      };
+      await collect();
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      (red.getNode(`cc${i}`) as { receive(m: object): void }).receive({ _msgid: `long${i}`, payload: { model: 'demo-instruct', prompt: 'x', max_tokens: 1, stream: true } });
+      await waitUntil(() => outcome !== undefined, 180_000, 2);
+      const seconds = (performance.now() - t0) / 1000;
+      const cpuMs = cpuMicros(cpu0) / 1000;
+      loop.disable();
+      results.push({ bytes: sizes[i], ...outcome!, seconds, cpuMs, longestStallMs: loop.max / 1e6 });
+      process.stdout.write(`long line of ${sizes[i]} bytes: ${outcome!.ok ? 'ok' : outcome!.code} in ${seconds.toFixed(2)} s, ${cpuMs.toFixed(0)} ms CPU, longest stall ${(loop.max / 1e6).toFixed(1)} ms\n`);
+    }
+  } finally {
+    await red.stop();
+  }
+  return results;
 }

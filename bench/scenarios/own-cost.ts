@@ -12,13 +12,17 @@ import { dialogDefaults } from '../../nodes/lib/request/dialog-defaults';
 import { normalizeChoicesLogprobs } from '../../nodes/lib/stream/logprobs';
 import { resultMessages, type Message, type MessageSource } from '../../nodes/lib/results/result-messages';
 import { scrubValue } from '../../nodes/lib/errors/scrub';
+import { messageSource } from '../../nodes/lib/flow/message-copies';
 import type { CompletionResponse } from '../../nodes/lib/http/attempt';
+import { accountingOf } from '../../nodes/lib/accounting/accounting';
+import { rateLimitOf } from '../../nodes/lib/accounting/rate-limit';
+import { annotate } from '../../nodes/lib/results/annotate';
 import { BENCH_API_KEY, REQUEST } from '../common';
 
 
 export interface OwnCostResult {
   iterations: number;
-  /** buildRequest (merge, validate, server-kind gaps, JSON with a finite-number check) + JSON.parse + the key scrub of the parsed body + logprobs shape + resultMessages: what the node does per request. */
+  /** buildRequest (merge, validate, server-kind gaps, JSON with a finite-number check) + JSON.parse + the key scrub of the parsed body + logprobs shape + accounting + resultMessages + annotate: what the node does per request. */
   coreUs: number;
   breakdownUs: Record<string, number>;
   bodyBytes: number;
@@ -53,13 +57,8 @@ export async function ownCost(demoUrl: string, iterations: number): Promise<OwnC
   const defaults = dialogDefaults({ model: '', prompt: '', stream: '', echo: '', include_usage: '', stop: [], logit_bias: [], extra: '' } as never);
   const secrets = [BENCH_API_KEY];
   const inputMsg = (i: number) => ({ _msgid: `m${i}`, topic: 'bench', payload: { ...REQUEST } });
-  const source = (msg: Record<string, unknown>): MessageSource => ({
-    sequenceId: generateId(),
-    copy: () => {
-      const { payload: _payload, ...rest } = msg;
-      return cloneMessage(rest) as Message;
-    },
-  });
+  // The node's own copies (flow/message-copies.ts): a message of strings and numbers is copied without a deep clone.
+  const source = (msg: Record<string, unknown>): MessageSource => messageSource(msg as never, cloneMessage as never, generateId());
 
   const kind = serverKind('openai');
   const core = (i: number): unknown => {
@@ -69,7 +68,8 @@ export async function ownCost(demoUrl: string, iterations: number): Promise<OwnC
     const body = scrubValue(JSON.parse(bodyText) as unknown, secrets);
     normalizeChoicesLogprobs(body);
     const response: CompletionResponse = { status, headers, body, events: 0, attempts: 1, times: { sentAt: 0, headersAt: 0, endAt: 0 } };
-    const out = resultMessages('raw', response, source(msg));
+    const accounting = accountingOf(response, { startedAt: 0, slotAt: 0, streamed: false });
+    const out = annotate(resultMessages('raw', response, source(msg)), accounting, 'raw');
     return built.body.length + out.length;
   };
 
@@ -86,7 +86,10 @@ export async function ownCost(demoUrl: string, iterations: number): Promise<OwnC
     '  of which validateRequest': timeLoop(part, () => validateRequest(merged)),
     'JSON.parse(body)': timeLoop(part, () => JSON.parse(bodyText)),
     'scrubValue(parsed body): the key looked for in every string': timeLoop(part, () => scrubValue(parsedBody, secrets)),
-    'resultMessages (cloneMessage + headers copy)': timeLoop(part, (i) => resultMessages('raw', response, source(inputMsg(i)))),
+    'resultMessages (the message copy + headers copy)': timeLoop(part, (i) => resultMessages('raw', response, source(inputMsg(i)))),
+    'accountingOf (usage, timing, rate limits, cost, truncation)': timeLoop(part, () => accountingOf(response, { startedAt: 0, slotAt: 0, streamed: false })),
+    '  of which rateLimitOf (x-ratelimit-* headers)': timeLoop(part, () => rateLimitOf(headers)),
+    'annotate (usage, timing, rateLimit, cost onto the result)': timeLoop(part, (i) => annotate([{ _msgid: String(i) }], accountingOf(response, { startedAt: 0, slotAt: 0, streamed: false }), 'raw')),
   };
   return { iterations, coreUs, breakdownUs, bodyBytes: Buffer.byteLength(bodyText) };
 }

@@ -1,149 +1,206 @@
 /**
- * Streaming through create-completion in the embedded Node-RED:
- * - latency: a tiny SSE server in this same process (so both ends read one clock)
- *   stamps each event with performance.now() just before writing it, one event per
- *   millisecond; the delay is read when the chunk message reaches the node wired to
- *   output 1 (so it includes Node-RED's hop to the next node);
- * - rate: one long stream (max_tokens 20000, one event per token) from the demo
- *   server, written as fast as the server can; events per second at output 1.
+ * Streaming through create-completion in the embedded Node-RED (result format raw, one
+ * message per event on output 1):
+ * - delay: the bench server (another process) stamps each event with the time just
+ *   before writing it; the delay is read when create-completion calls send() with that
+ *   event's message (a Node-RED onSend hook), on one shared clock (ms since the epoch).
+ *   Once for a single stream (one event per ms), once for many streams at once through
+ *   one node (1,000 by default, one event per 100 ms each, counted once all are open),
+ *   with the heap they hold;
+ * - rate: one long stream from the demo server (one event per token), written as fast
+ *   as the server can; events per second at the node's output, and CPU per event.
  */
-import http from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import RED from 'node-red';
 import { waitUntil } from '../loop';
-import { BENCH_API_KEY, listenOnLoopback } from '../common';
+import { BENCH_API_KEY } from '../common';
 import { apiConfig, completionNode, startRed } from '../red-runtime';
-import { cpuMicros, percentile } from '../stats';
+import { collect, cpuMicros, percentile } from '../stats';
 
-interface ClockServer {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** POST /v1/completions answers `max_tokens` events, `intervalMs` apart, each stamped with `bench_t`. */
-function startClockServer(intervalMs: number): Promise<ClockServer> {
-  const server = http.createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      const request = JSON.parse(Buffer.concat(parts).toString('utf8')) as { max_tokens?: number; model?: string };
-      const count = request.max_tokens ?? 16;
-      const created = Math.floor(Date.now() / 1000);
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      res.flushHeaders();
-      let i = 0;
-      const next = () => {
-        if (res.destroyed) return;
-        if (i >= count) {
-          res.end('data: [DONE]\n\n');
-          return;
-        }
-        const last = i === count - 1;
-        const chunk = {
-          id: 'cmpl-clock',
-          object: 'text_completion',
-          created,
-          model: request.model ?? 'demo-instruct',
-          choices: [{ text: ' tok', index: 0, logprobs: null, finish_reason: last ? 'stop' : null }],
-          bench_t: performance.now(),
-        };
-        res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-        i++;
-        setTimeout(next, intervalMs);
-      };
-      next();
-    });
-  });
-  return listenOnLoopback(server);
+export interface StreamingOptions {
+  demoUrl: string;
+  benchUrl: string;
+  singleEvents: number;
+  streams: number;
+  eventsPerStream: number;
+  intervalMs: number;
+  longTokens: number;
 }
 
 export interface StreamingResult {
-  latencyEvents: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  latencyMaxMs: number;
-  longEvents: number;
-  longSeconds: number;
-  eventsPerSecond: number;
-  cpuUsPerEvent: number;
-  finalComplete: boolean;
+  single: { events: number; p50Ms: number; p99Ms: number; maxMs: number };
+  many: {
+    streams: number;
+    events: number;
+    seconds: number;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+    /** From sending the messages until every stream had sent its first event. */
+    openMs: number;
+    eventsPerSecond: number;
+    cpuUsPerEvent: number;
+    loopDelayP99Ms: number;
+    heapBefore: number;
+    heapHeld: number;
+    completed: number;
+    failed: number;
+  };
+  long: { events: number; seconds: number; eventsPerSecond: number; cpuUsPerEvent: number; finalComplete: boolean };
 }
 
-export async function streaming(demoUrl: string, latencyEvents: number, longTokens: number): Promise<StreamingResult> {
-  const clock = await startClockServer(1);
+const now = () => performance.timeOrigin + performance.now();
+
+export async function streaming(options: StreamingOptions): Promise<StreamingResult> {
   const z = 'bench';
+  const many = Math.max(options.streams, 1);
   const flow = [
     { id: z, type: 'tab', label: 'bench' },
-    apiConfig('api-clock', clock.url),
-    apiConfig('api-demo', demoUrl),
-    { id: 'source', z, type: 'bench-source', wires: [['cc-clock']] },
-    { id: 'source-long', z, type: 'bench-source', wires: [['cc-long']] },
-    completionNode('cc-clock', 'api-clock', z, [['out-clock'], ['pass-clock']]),
-    completionNode('cc-long', 'api-demo', z, [['out-long'], ['pass-long']]),
-    { id: 'out-clock', z, type: 'bench-sink', wires: [] },
-    { id: 'pass-clock', z, type: 'bench-sink', wires: [] },
-    { id: 'out-long', z, type: 'bench-sink', wires: [] },
-    { id: 'pass-long', z, type: 'bench-sink', wires: [] },
+    apiConfig('api-clock1', `${options.benchUrl}/clock/1/v1`),
+    apiConfig('api-clock', `${options.benchUrl}/clock/${options.intervalMs}/v1`, { maxInFlight: String(many), maxQueue: String(many) }),
+    apiConfig('api-hold', `${options.benchUrl}/clock/1000/v1`, { maxInFlight: String(many), maxQueue: String(many) }),
+    apiConfig('api-demo', options.demoUrl),
+    completionNode('cc-single', 'api-clock1', z, [['out'], ['pass']]),
+    completionNode('cc-many', 'api-clock', z, [['out'], ['pass']]),
+    completionNode('cc-hold', 'api-hold', z, [['out'], ['pass']]),
+    completionNode('cc-long', 'api-demo', z, [['out'], ['pass']]),
+    { id: 'out', z, type: 'bench-sink', wires: [] },
+    { id: 'pass', z, type: 'bench-sink', wires: [] },
     { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
     { id: 'errors', z, type: 'bench-sink', wires: [] },
   ];
-  const credentials = { 'api-clock': { apiKey: BENCH_API_KEY }, 'api-demo': { apiKey: BENCH_API_KEY } };
-  const red = await startRed(flow, credentials);
-  try {
-    let delays: number[] = [];
-    let longChunks = 0;
-    const seen: { last?: Record<string, any> } = {};
-    const last = (): Record<string, any> | undefined => seen.last;
-    const ended = new Set<string>();
-    const failures: string[] = [];
-    red.hub.onSink = (sink, msg) => {
-      if (sink === 'out-clock') {
-        if (msg.complete) seen.last = msg;
-        else delays.push(performance.now() - msg.payload.body.bench_t);
-      } else if (sink === 'out-long') {
-        if (msg.complete) seen.last = msg;
-        else longChunks++;
-      } else if (sink === 'errors') {
-        failures.push(String(msg.error?.message));
-        ended.add(msg._msgid);
-      } else {
-        ended.add(msg._msgid);
+  const key = { apiKey: BENCH_API_KEY };
+  const red = await startRed(flow, { 'api-clock1': key, 'api-clock': key, 'api-hold': key, 'api-demo': key });
+  let delays: number[] = [];
+  let recording = '';
+  let chunks = 0;
+  // What each node sends, the moment it sends it: a chunk message (not the final, `complete` one) carries its event.
+  const hooks = RED.hooks as unknown as { add(name: string, fn: (events: Array<{ msg: any; source: { id: string; port: number } }>) => void): void; remove(name: string): void };
+  // Many streams: the delays count once every stream has sent its first event (the
+  // streams are then all open; the opening is timed on its own).
+  let opened: Set<string> | undefined;
+  let openTarget = 0;
+  let allOpenAt = 0;
+  hooks.add('onSend.bench', (events) => {
+    const at = now();
+    for (const e of events) {
+      if (e.source.port !== 0 || e.msg.complete) continue;
+      if (e.source.id === recording) {
+        chunks++;
+        if (opened && opened.size < openTarget) {
+          opened.add(e.msg._msgid);
+          if (opened.size === openTarget) allOpenAt = performance.now();
+          continue;
+        }
+        const t = e.msg.payload?.body?.bench_t;
+        if (typeof t === 'number') delays.push(at - t);
       }
-    };
-    const run = async (sourceId: string, id: string, payload: object, timeoutMs: number) => {
-      red.hub.sources.get(sourceId)!.send({ _msgid: id, payload });
-      await waitUntil(() => ended.has(id), timeoutMs);
-      if (failures.length) throw new Error(`stream failed: ${failures.join('; ')}`);
-    };
-    const stream = (max_tokens: number) => ({ model: 'demo-instruct', prompt: 'Say this is a test', max_tokens, stream: true });
-
-    // Warm-up, then the measured latency stream.
-    await run('source', 'warm-clock', stream(Math.min(300, latencyEvents)), 60_000);
+    }
+  });
+  const ended = new Set<string>();
+  const failures: string[] = [];
+  const final: { msg?: Record<string, any> } = {};
+  const lastFinal = (): Record<string, any> | undefined => final.msg;
+  red.hub.onSink = (sink, msg) => {
+    if (sink === 'errors') {
+      failures.push(String(msg.error?.message));
+      ended.add(msg._msgid);
+    } else if (sink === 'pass') {
+      ended.add(msg._msgid);
+    } else if (msg.complete && msg._msgid === 'long') {
+      final.msg = msg;
+    }
+  };
+  const stream = (max_tokens: number) => ({ model: 'demo-instruct', prompt: 'Say this is a test', max_tokens, stream: true });
+  const send = (nodeId: string, id: string, payload: object) => (red.getNode(nodeId) as { receive(m: object): void }).receive({ _msgid: id, payload });
+  const run = async (nodeId: string, id: string, payload: object, timeoutMs: number) => {
+    send(nodeId, id, payload);
+    await waitUntil(() => ended.has(id), timeoutMs);
+    if (failures.length) throw new Error(`stream failed: ${failures.join('; ')}`);
+  };
+  try {
+    // 1. One stream, one event per ms.
+    recording = 'cc-single';
+    await run('cc-single', 'warm-single', stream(Math.min(300, options.singleEvents)), 60_000);
     delays = [];
-    await run('source', 'clock', stream(latencyEvents), 120_000);
-    const latencyCount = delays.length;
+    await run('cc-single', 'single', stream(options.singleEvents), 120_000);
+    const single = { events: delays.length, p50Ms: percentile(delays, 50), p99Ms: percentile(delays, 99), maxMs: percentile(delays, 100) };
 
-    await run('source-long', 'warm-long', stream(Math.min(2000, longTokens)), 60_000);
-    longChunks = 0;
-    seen.last = undefined;
+    // 2. Many streams at once through one node.
+    recording = 'cc-many';
+    const warm = Math.min(100, many);
+    for (let i = 0; i < warm; i++) send('cc-many', `warm-many-${i}`, stream(10));
+    await waitUntil(() => [...Array(warm).keys()].every((i) => ended.has(`warm-many-${i}`)), 60_000);
+    failures.length = 0;
+    const heapBefore = await collect();
+    delays = [];
+    chunks = 0;
+    opened = new Set();
+    openTarget = many;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await run('source-long', 'long', stream(longTokens), 120_000);
+    for (let i = 0; i < many; i++) send('cc-many', `many-${i}`, stream(options.eventsPerStream));
+    await waitUntil(() => [...Array(many).keys()].every((i) => ended.has(`many-${i}`)), 300_000, 20);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuMicros(cpu0);
-    const finalText: unknown = last()?.payload?.body?.choices?.[0]?.text;
+    loop.disable();
+    const manyDelays = delays;
+    const openMs = allOpenAt - t0;
+    opened = undefined;
+    const manyFailed = failures.length;
+    failures.length = 0;
+
+    // The heap the streams hold half-way: the same number of streams, each paused a second between events.
+    recording = '';
+    for (let i = 0; i < many; i++) send('cc-hold', `hold-${i}`, stream(3));
+    await new Promise((r) => setTimeout(r, 1500));
+    const heapHeld = await collect();
+    await waitUntil(() => [...Array(many).keys()].every((i) => ended.has(`hold-${i}`)), 120_000, 20);
+
+    // 3. One long stream from the demo server, as fast as it writes.
+    recording = 'cc-long';
+    await run('cc-long', 'warm-long', stream(Math.min(2000, options.longTokens)), 60_000);
+    chunks = 0;
+    final.msg = undefined;
+    const lcpu0 = process.cpuUsage();
+    const lt0 = performance.now();
+    await run('cc-long', 'long', stream(options.longTokens), 120_000);
+    const longSeconds = (performance.now() - lt0) / 1000;
+    const longCpu = cpuMicros(lcpu0);
+    const longEvents = chunks;
+    if (lastFinal()?.complete !== true) throw new Error(`the long stream ended without its final message (${longEvents} events): is the demo server's context long enough?`);
+    const finalText: unknown = lastFinal()?.payload?.body?.choices?.[0]?.text;
+
     return {
-      latencyEvents: latencyCount,
-      latencyP50Ms: percentile(delays, 50),
-      latencyP99Ms: percentile(delays, 99),
-      latencyMaxMs: percentile(delays, 100),
-      longEvents: longChunks,
-      longSeconds: seconds,
-      eventsPerSecond: longChunks / seconds,
-      cpuUsPerEvent: cpu / longChunks,
-      finalComplete: last()?.complete === true && typeof finalText === 'string' && longChunks >= longTokens,
+      single,
+      many: {
+        streams: many,
+        events: manyDelays.length,
+        seconds,
+        p50Ms: percentile(manyDelays, 50),
+        p99Ms: percentile(manyDelays, 99),
+        maxMs: percentile(manyDelays, 100),
+        openMs,
+        eventsPerSecond: chunks / seconds,
+        cpuUsPerEvent: cpu / Math.max(1, chunks),
+        loopDelayP99Ms: loop.percentile(99) / 1e6,
+        heapBefore,
+        heapHeld,
+        completed: many - manyFailed,
+        failed: manyFailed,
+      },
+      long: {
+        events: longEvents,
+        seconds: longSeconds,
+        eventsPerSecond: longEvents / longSeconds,
+        cpuUsPerEvent: longCpu / Math.max(1, longEvents),
+        finalComplete: lastFinal()?.complete === true && typeof finalText === 'string' && longEvents >= options.longTokens,
+      },
     };
   } finally {
+    hooks.remove('onSend.bench');
     await red.stop();
-    await clock.close();
   }
 }

@@ -32,6 +32,9 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 export function durationMs(text: string | undefined, now = Date.now()): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   const trimmed = text.trim();
+  // The common case first: one number and one unit ("17ms", "6s").
+  const single = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(trimmed);
+  if (single) return Math.round(Number(single[1]) * UNIT_MS[single[2]]);
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
     const value = Number(trimmed);
     // A Unix time (seconds or milliseconds) rather than a duration.
@@ -49,14 +52,17 @@ export function durationMs(text: string | undefined, now = Date.now()): number |
 }
 
 export function rateLimitOf(headers: ResponseHeaders, now = Date.now()): RateLimit | undefined {
-  const out: RateLimit = {
-    limitRequests: count(header(headers, 'x-ratelimit-limit-requests') ?? header(headers, 'x-ratelimit-limit')),
-    remainingRequests: count(header(headers, 'x-ratelimit-remaining-requests') ?? header(headers, 'x-ratelimit-remaining')),
-    resetRequestsMs: durationMs(header(headers, 'x-ratelimit-reset-requests') ?? header(headers, 'x-ratelimit-reset'), now),
-    limitTokens: count(header(headers, 'x-ratelimit-limit-tokens')),
-    remainingTokens: count(header(headers, 'x-ratelimit-remaining-tokens')),
-    resetTokensMs: durationMs(header(headers, 'x-ratelimit-reset-tokens'), now),
-  };
-  for (const key of Object.keys(out) as (keyof RateLimit)[]) if (out[key] === undefined) delete out[key];
-  return Object.keys(out).length > 0 ? out : undefined;
+  const values: [keyof RateLimit, number | undefined][] = [
+    ['limitRequests', count(header(headers, 'x-ratelimit-limit-requests') ?? header(headers, 'x-ratelimit-limit'))],
+    ['remainingRequests', count(header(headers, 'x-ratelimit-remaining-requests') ?? header(headers, 'x-ratelimit-remaining'))],
+    ['resetRequestsMs', durationMs(header(headers, 'x-ratelimit-reset-requests') ?? header(headers, 'x-ratelimit-reset'), now)],
+    ['limitTokens', count(header(headers, 'x-ratelimit-limit-tokens'))],
+    ['remainingTokens', count(header(headers, 'x-ratelimit-remaining-tokens'))],
+    ['resetTokensMs', durationMs(header(headers, 'x-ratelimit-reset-tokens'), now)],
+  ];
+  // Only the values the server gave, added rather than deleted afterwards: an object that
+  // loses properties turns slow for every copy made of it later (annotate.ts).
+  let out: RateLimit | undefined;
+  for (const [key, value] of values) if (value !== undefined) (out ??= {})[key] = value;
+  return out;
 }

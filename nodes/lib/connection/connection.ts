@@ -72,10 +72,16 @@ export class Connection {
    * the budget. A request that must wait for a slot lets go of its body and is weighed by
    * it against the queue's limit in bytes, so waiting messages cannot fill the memory.
    */
-  async complete(request: Record<string, unknown>, body: string, options: CompleteOptions): Promise<Completed> {
+  complete(request: Record<string, unknown>, body: string, options: CompleteOptions): Promise<Completed> {
+    // The body goes in a holder the waiting request can empty: an async function keeps
+    // its parameters for as long as it runs, which would keep every waiting body.
+    return this.completeHeld(request, { body }, options);
+  }
+
+  private async completeHeld(request: Record<string, unknown>, held: { body?: string }, options: CompleteOptions): Promise<Completed> {
     const startedAt = Date.now();
     const streamed = request.stream === true;
-    const cacheKey = this.cache && !options.plain && ResponseCache.cacheable(request) ? body : undefined;
+    const cacheKey = this.cache && !options.plain && ResponseCache.cacheable(request) ? held.body : undefined;
     const hit = cacheKey !== undefined ? this.cache!.get(cacheKey) : undefined;
     if (hit) return { ...hit, accounting: accountingOf(hit, { startedAt, slotAt: startedAt, streamed, cached: true }) };
 
@@ -83,11 +89,12 @@ export class Connection {
     let settle: ((actual: Spend | undefined) => void) | undefined;
     let response: CompletionResponse;
     let slotAt = startedAt;
-    let ready: string | undefined = body;
+    let ready: string | undefined = held.body;
     let weight = 0;
     if (this.limiter.full) {
-      weight = body.length;
+      weight = held.body?.length ?? 0;
       ready = undefined;
+      held.body = undefined;
       options.onQueued?.();
     }
     try {
@@ -97,7 +104,9 @@ export class Connection {
         slotAt = Date.now();
         options.onStart?.();
         if (!options.plain) {
-          promptTokens = await this.checkContext(request, options.signal);
+          // Counted and known already (the usual case for a repeated prompt): no wait.
+          const counted = this.checkContextNow(request);
+          promptTokens = counted === STILL_TO_COUNT ? await this.checkContext(request, options.signal) : counted;
           settle = this.budget.active ? this.budget.reserve(this.estimate(request, promptTokens)) : undefined;
         }
         const text = ready ?? JSON.stringify(request);
@@ -115,13 +124,38 @@ export class Connection {
     if (firstTaskOnly && !promptTokens) promptTokens = await this.countPromptsIfPossible(request, options.signal);
     const accounting = accountingOf(response, {
       startedAt, slotAt, streamed, prices: this.settings.prices, promptTokens,
-      completionTokens: answered ? await this.countAnswer(response, request, promptTokens, options.signal, firstTaskOnly) : undefined,
+      completionTokens: this.answerNeedsCounting(response, promptTokens, firstTaskOnly) ? await this.countAnswer(response, request, promptTokens, options.signal, firstTaskOnly) : undefined,
       firstTaskOnly, zeroUnlessStreamed: profile.usage.zeroUnlessStreamed,
     });
     // A refused request generated nothing: its reservation goes back whole.
     settle?.(answered ? { tokens: accounting.usage?.total_tokens ?? this.estimate(request, promptTokens).tokens, cost: accounting.cost?.total ?? 0 } : { tokens: 0, cost: 0 });
     if (cacheKey !== undefined) this.cache!.put(cacheKey, response);
     return { ...response, accounting };
+  }
+
+  /**
+   * checkContext without waiting, where everything it needs is known: the prompt's
+   * counts in the token cache and the model's context length. STILL_TO_COUNT otherwise.
+   */
+  private checkContextNow(request: Record<string, unknown>): number[] | undefined | typeof STILL_TO_COUNT {
+    const needed = (this.settings.contextGuard || this.budget.active) && this.tokens.available;
+    if (!needed) return undefined;
+    const model = typeof request.model === 'string' ? request.model : '';
+    const counts = this.tokens.countedNow(request.prompt, model);
+    if (!counts) return STILL_TO_COUNT;
+    if (this.settings.contextGuard) {
+      const context = this.contexts.now(model);
+      if (!context.known) return STILL_TO_COUNT;
+      this.guard(counts, request, context.length);
+    }
+    return counts;
+  }
+
+  private guard(counts: number[], request: Record<string, unknown>, length: number | undefined): void {
+    const problems = length ? contextProblems(counts, request.max_tokens, length, this.settings.kind.profile.defaultMaxTokens) : [];
+    if (problems.length > 0) {
+      throw new CompletionError('INVALID_REQUEST', `invalid request: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`, { fields: problems });
+    }
   }
 
   /**
@@ -141,13 +175,7 @@ export class Connection {
       if (signal.aborted) throw abortError(signal);
       return undefined;
     }
-    if (this.settings.contextGuard) {
-      const length = await this.contexts.of(model, signal);
-      const problems = length ? contextProblems(counts, request.max_tokens, length, this.settings.kind.profile.defaultMaxTokens) : [];
-      if (problems.length > 0) {
-        throw new CompletionError('INVALID_REQUEST', `invalid request: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`, { fields: problems });
-      }
-    }
+    if (this.settings.contextGuard) this.guard(counts, request, await this.contexts.of(model, signal));
     return counts;
   }
 
@@ -170,6 +198,17 @@ export class Connection {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Whether countAnswer has anything to do: the server reported no tokens, or only
+   * part of them (`partial`), and the node can count them. Asked first, so that most
+   * answers wait for nothing.
+   */
+  private answerNeedsCounting(response: CompletionResponse, promptTokens: number[] | undefined, partial: boolean): boolean {
+    const reported = (response.body as { usage?: { total_tokens?: unknown } } | null)?.usage?.total_tokens;
+    if (typeof reported === 'number' && reported > 0 && !partial) return false;
+    return promptTokens !== undefined && this.tokens.available && response.status >= 200 && response.status < 300;
   }
 
   /** The answer's tokens, counted by the node where the server reported none, or only part (`partial`). */
@@ -242,6 +281,9 @@ export class Connection {
   }
 
 }
+
+/** checkContextNow's answer when the counts or the context length must be asked for first. */
+const STILL_TO_COUNT = Symbol('still to count');
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -23,13 +23,34 @@ export class Limiter {
   }
 
   /** Runs `task` once a slot is free; `bytes` is what the task holds while it waits. */
-  async run<T>(signal: AbortSignal, task: () => Promise<T>, bytes = 0): Promise<T> {
-    await this.acquire(signal, bytes);
-    try {
-      return await task();
-    } finally {
-      this.release();
+  run<T>(signal: AbortSignal, task: () => Promise<T>, bytes = 0): Promise<T> {
+    // A free slot: the task starts now, with no wait in between.
+    if (!signal.aborted && this.active < this.maxActive && this.waiting.length === 0) {
+      this.active++;
+      return this.hold(task);
     }
+    return this.acquire(signal, bytes).then(() => this.hold(task));
+  }
+
+  /** The task in its slot, released however it ends. */
+  private hold<T>(task: () => Promise<T>): Promise<T> {
+    let running: Promise<T>;
+    try {
+      running = task();
+    } catch (error) {
+      this.release();
+      return Promise.reject(error);
+    }
+    return running.then(
+      (value) => {
+        this.release();
+        return value;
+      },
+      (error: unknown) => {
+        this.release();
+        throw error;
+      },
+    );
   }
 
   private acquire(signal: AbortSignal, bytes: number): Promise<void> {

@@ -19,6 +19,24 @@ export function scrubText(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** Characters JSON may write as an escape other than \u: a secret holding one can be spelt in a way its plain form is not found in. */
+const ESCAPABLE = /["\\\/\u0000-\u001f]/;
+
+/**
+ * Whether the value parsed from this JSON text can hold a secret. Without a `\u` escape
+ * in the text, every character of a parsed string is either written as itself or is one
+ * of `" \ / \b \f \n \r \t`; a secret that holds none of those can then show in a parsed
+ * string (or key) only where the text holds it as it is. So when the text does not, the
+ * parsed value needs no scrubbing. Exact, not a guess: any doubt answers true.
+ */
+export function jsonMayHoldSecret(text: string, secrets: readonly string[]): boolean {
+  const list = usable(secrets);
+  if (list.length === 0) return false;
+  if (text.includes('\\u')) return true;
+  for (const secret of list) if (ESCAPABLE.test(secret) || text.includes(secret)) return true;
+  return false;
+}
+
 /**
  * The value with every string (and object key) that holds a secret scrubbed, changed in
  * place: it is meant for values the node has just made (a parsed body, response headers,
@@ -107,7 +125,7 @@ export class StreamTextScrubber {
     let longest = 0;
     for (const secret of this.secrets) {
       for (let n = Math.min(secret.length - 1, text.length); n > longest; n--) {
-        if (text.endsWith(secret.slice(0, n))) {
+        if (endsWithStartOf(text, secret, n)) {
           longest = n;
           break;
         }
@@ -115,6 +133,13 @@ export class StreamTextScrubber {
     }
     return longest;
   }
+}
+
+/** Whether `text` ends with the first `n` characters of `secret` (text.endsWith(secret.slice(0, n)), without making the slice). */
+function endsWithStartOf(text: string, secret: string, n: number): boolean {
+  const start = text.length - n;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(start + i) !== secret.charCodeAt(i)) return false;
+  return true;
 }
 
 /** JSON string escapes decoded, to see what a text would say once parsed. */

@@ -20,26 +20,36 @@ const RESULT_PROPERTIES = [
  * here, before anything is sent, not after the server has done the work.
  */
 export function messageSource(msg: NodeMessageInFlow, clone: Clone, sequenceId: string): MessageSource {
-  let template: Message;
+  // The input message without its payload and the node's own properties, as it came:
+  // each result is a copy of it, never of a result made before (which its receiver may
+  // have changed), nor of the input after the passthrough's receivers changed it.
+  let base: Message;
+  let shallow: boolean;
   try {
     const { payload: _payload, ...rest } = msg as Record<string, unknown>;
     for (const key of RESULT_PROPERTIES) delete rest[key];
-    template = clone(rest as NodeMessage) as Message;
+    // Most messages hold only strings and numbers besides their payload (_msgid, topic):
+    // a shallow copy of those is already a deep one. Any other is copied here once, so
+    // one that cannot be copied fails before anything is sent.
+    shallow = onlyPrimitives(rest);
+    base = (shallow ? rest : clone(rest as NodeMessage)) as Message;
   } catch (error) {
     const reason = `cannot be copied: ${error instanceof Error ? error.message : String(error)}`;
     throw new CompletionError('INVALID_REQUEST', `the message ${reason}`, { fields: [{ field: 'msg', reason }] });
   }
-  let unused = true;
   return {
     sequenceId,
-    copy: () => {
-      if (unused) {
-        unused = false;
-        return template;
-      }
-      return clone(template as NodeMessage) as Message;
-    },
+    copy: () => (shallow ? { ...base } : (clone(base as NodeMessage) as Message)),
   };
+}
+
+function onlyPrimitives(record: Record<string, unknown>): boolean {
+  if (Object.getOwnPropertySymbols(record).length > 0) return false;
+  for (const key in record) {
+    const value = record[key];
+    if (value !== null && (typeof value === 'object' || typeof value === 'function')) return false;
+  }
+  return true;
 }
 
 /**

@@ -13,22 +13,25 @@ const TEXT_MAX = 60;
  */
 export class NodeStatus {
   private closed = false;
-  private readonly templates = new Map<string, string>();
+  /** Each template once translated, as its literal pieces with the places of its values (their index) between them. */
+  private readonly templates = new Map<string, Array<string | number>>();
 
   constructor(private readonly node: Node, private readonly translate: Translate) {}
 
   /** A text with values, e.g. "queued: 3": the template is looked up once, then filled. */
   private text(key: string, values: Record<string, string | number>): string {
-    let template = this.templates.get(key);
-    if (template === undefined) {
+    const filling = Object.values(values);
+    let pieces = this.templates.get(key);
+    if (pieces === undefined) {
       const marks = Object.fromEntries(Object.keys(values).map((name, i) => [name, `\u0001${i}\u0002`]));
-      template = this.translate(`create-completion.${key}`, marks);
-      this.templates.set(key, template);
+      // split with a capture group: literal pieces at even indexes, value indexes at odd ones.
+      pieces = this.translate(`create-completion.${key}`, marks)
+        .split(/\u0001(\d+)\u0002/)
+        .map((piece, i) => (i % 2 === 1 ? Number(piece) : piece));
+      this.templates.set(key, pieces);
     }
-    let out = template;
-    Object.values(values).forEach((value, i) => {
-      out = out.split(`\u0001${i}\u0002`).join(String(value));
-    });
+    let out = '';
+    for (const piece of pieces) out += typeof piece === 'number' ? String(filling[piece]) : piece;
     return out;
   }
 

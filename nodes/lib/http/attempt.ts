@@ -1,5 +1,5 @@
 import { abortError, CompletionError } from '../errors/errors';
-import { scrubbedPreview, scrubValue } from '../errors/scrub';
+import { jsonMayHoldSecret, scrubbedPreview, scrubValue } from '../errors/scrub';
 import { normalizeChoicesLogprobs } from '../stream/logprobs';
 import { readEventStream } from '../stream/read-event-stream';
 import type { ConnectionSettings } from '../connection/settings';
@@ -59,7 +59,6 @@ export async function attempt(transport: Transport, settings: Settings, request:
   const sentAt = Date.now();
   let headersAt = sentAt;
   let firstEventAt: number | undefined;
-  const failure = (error: unknown) => ({ kind: 'failure' as const, error: asCompletionError(error, parent), headers, events });
   try {
     const opened = await transport.open(request.path, request.body, request.stream, controller.signal);
     const { status } = opened;
@@ -67,10 +66,11 @@ export async function attempt(transport: Transport, settings: Settings, request:
     headers = scrubValue(opened.headers, secrets);
     const ok = status >= 200 && status < 300;
     if (!ok || !request.stream || !isEventStream(headers)) {
-      const raw = await readBody(opened.body, limits, controller.signal);
+      const text = (await readBody(opened.body, limits, controller.signal)).toString('utf8');
       // What a server sends may echo the key, also spelt with JSON escapes: it is looked
-      // for in the parsed values, not the raw bytes.
-      const body = scrubValue(parseBody(raw, ok, status, secrets), secrets);
+      // for in the parsed values, unless the text shows it cannot be there (scrub.ts).
+      const parsed = parseBody(text, ok, status, secrets);
+      const body = typeof parsed !== 'object' || jsonMayHoldSecret(text, secrets) ? scrubValue(parsed, secrets) : parsed;
       if (ok) normalizeChoicesLogprobs(body);
       const times = { sentAt, headersAt, endAt: Date.now() };
       return { kind: 'answer', status, headers, body, response: { status, headers, body, events: 0, attempts: 0, times } };
@@ -92,15 +92,15 @@ export async function attempt(transport: Transport, settings: Settings, request:
     const response = { status, headers, body: streamed.body, events: streamed.events, tails: streamed.tails, attempts: 0, times };
     return { kind: 'answer', status, headers, body: streamed.body, response };
   } catch (error) {
-    return failure(error);
+    return { kind: 'failure' as const, error: asCompletionError(error, parent), headers, events };
   } finally {
     clearTimeout(responseTimer);
     parent.removeEventListener('abort', onParentAbort);
   }
 }
 
-function asCompletionError(error: unknown, parent: AbortSignal): CompletionError {
-  if (parent.aborted) return abortError(parent);
+function asCompletionError(error: unknown, signal: AbortSignal): CompletionError {
+  if (signal.aborted) return abortError(signal);
   if (error instanceof CompletionError) return error;
   return new CompletionError('BAD_RESPONSE', error instanceof Error ? error.message : String(error));
 }
@@ -110,8 +110,7 @@ function isEventStream(headers: ResponseHeaders): boolean {
   return String(Array.isArray(type) ? type[0] : type ?? '').toLowerCase().includes('text/event-stream');
 }
 
-function parseBody(raw: Buffer, ok: boolean, status: number, secrets: readonly string[]): unknown {
-  const text = raw.toString('utf8');
+function parseBody(text: string, ok: boolean, status: number, secrets: readonly string[]): unknown {
   if (text === '' && !ok) return '';
   try {
     return JSON.parse(text);

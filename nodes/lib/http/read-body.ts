@@ -57,12 +57,15 @@ export function consumeBody(
         resolve(total);
       }
     };
+    // One timer for the whole body, restarted by each chunk rather than made anew.
     const armTimer = () => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(
-        () => finish(new CompletionError('TIMEOUT', `the answer stalled: no ${byEvent ? 'whole event' : 'data'} for ${limits.idleMs / 1000} s`, { phase: 'idle' })),
-        limits.idleMs,
-      );
+      if (timer) timer.refresh();
+      else {
+        timer = setTimeout(
+          () => finish(new CompletionError('TIMEOUT', `the answer stalled: no ${byEvent ? 'whole event' : 'data'} for ${limits.idleMs / 1000} s`, { phase: 'idle' })),
+          limits.idleMs,
+        );
+      }
     };
     const onData = (chunk: Buffer) => {
       total += chunk.length;

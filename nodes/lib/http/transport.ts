@@ -91,41 +91,68 @@ export class Transport {
 
   /**
    * Sends one request (a POST when there is a body) and resolves when the response
-   * headers are in. A keep-alive socket the server had already closed (llama.cpp, for
-   * one, closes the connection after a stream) fails before any answer: the request is
-   * then sent once more on a fresh socket, as the server never saw it.
+   * headers are in; `answerTimeoutMs`, when given, bounds the wait for them (TIMEOUT). A
+   * keep-alive socket the server had already closed (llama.cpp, for one, closes the
+   * connection after a stream) fails before any answer: the request is then sent once
+   * more on a fresh socket, as the server never saw it.
+   *
+   * The signal is watched here, with one listener while the headers are awaited (the
+   * reader of the body watches it after that), rather than handed to http.request,
+   * which ties a listener and an end-of-stream watcher to every request.
    */
-  async open(target: Target | string, body: string | undefined, stream: boolean, signal: AbortSignal): Promise<OpenResponse> {
+  async open(target: Target | string, body: string | undefined, stream: boolean, signal: AbortSignal, answerTimeoutMs?: number): Promise<OpenResponse> {
+    if (signal.aborted) throw abortError(signal);
+    const call: Call = { signal, cancel: undefined };
+    const timer =
+      answerTimeoutMs === undefined
+        ? undefined
+        : setTimeout(() => call.cancel?.(new CompletionError('TIMEOUT', `no answer within ${answerTimeoutMs / 1000} s`, { phase: 'response' })), answerTimeoutMs);
+    const onAbort = () => call.cancel?.(abortError(signal));
+    signal.addEventListener('abort', onAbort);
     try {
-      return await this.openOnce(target, body, stream, signal);
+      return await this.openOnce(target, body, stream, call);
     } catch (error) {
       if (!(error instanceof StaleSocket)) throw error;
-      return this.openOnce(target, body, stream, signal).catch((again: unknown) => {
+      return await this.openOnce(target, body, stream, call).catch((again: unknown) => {
         throw again instanceof StaleSocket ? again.error : again;
       });
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
-  private openOnce(target: Target | string, body: string | undefined, stream: boolean, signal: AbortSignal): Promise<OpenResponse> {
+  private openOnce(target: Target | string, body: string | undefined, stream: boolean, call: Call): Promise<OpenResponse> {
+    const { signal } = call;
     return new Promise<OpenResponse>((resolve, reject) => {
       // Every way a request can end settles the promise: a response, an error, a switch
       // of protocols (101, which node:http hands to 'upgrade' and then nothing else), a
-      // connection that does not open in time, or a socket closed with no answer at all.
+      // connection that does not open in time, an abort or the answer's timeout, or a
+      // socket closed with no answer at all.
       let settled = false;
       let connectTimer: NodeJS.Timeout | undefined;
       const fail = (error: CompletionError | StaleSocket) => {
         if (settled) return;
         settled = true;
+        call.cancel = undefined;
         if (connectTimer) clearTimeout(connectTimer);
         reject(error);
       };
+      if (signal.aborted) {
+        fail(abortError(signal));
+        return;
+      }
       let request: http.ClientRequest;
       try {
-        request = this.request(typeof target === 'string' ? { path: target } : target, body, stream, signal);
+        request = this.request(typeof target === 'string' ? { path: target } : target, body, stream);
       } catch (error) {
         fail(networkError(error, signal));
         return;
       }
+      call.cancel = (error) => {
+        request.destroy();
+        fail(error);
+      };
       request.once('socket', (socket: Socket) => {
         if (!socket.connecting) return;
         connectTimer = setTimeout(() => {
@@ -141,6 +168,7 @@ export class Transport {
           return;
         }
         settled = true;
+        call.cancel = undefined;
         if (connectTimer) clearTimeout(connectTimer);
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: decoded(response) });
       });
@@ -149,15 +177,19 @@ export class Transport {
         fail(new CompletionError('BAD_RESPONSE', `the server switched protocols (HTTP ${response.statusCode}) instead of answering`, { status: response.statusCode }));
       });
       request.once('error', (error) => {
+        if (settled) return;
         const failure = networkError(error, signal);
         fail(request.reusedSocket && failure.code === 'NETWORK_ERROR' && !signal.aborted ? new StaleSocket(failure) : failure);
       });
-      request.once('close', () => fail(networkError(new Error('the connection closed without a response'), signal)));
+      // Every request closes, most of them after their answer: the error is made only for one that had none.
+      request.once('close', () => {
+        if (!settled) fail(networkError(new Error('the connection closed without a response'), signal));
+      });
       request.end(body);
     });
   }
 
-  private request(target: Target, body: string | undefined, stream: boolean, signal: AbortSignal): http.ClientRequest {
+  private request(target: Target, body: string | undefined, stream: boolean): http.ClientRequest {
     const headers: Record<string, string | number> = { ...(stream ? this.headersFor.stream : this.headersFor.json) };
     if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);
     const method = body === undefined ? 'GET' : 'POST';
@@ -165,12 +197,12 @@ export class Transport {
     if (this.proxy && !this.secure) {
       // A plain-HTTP request goes to the proxy whole, its target in absolute form.
       return (this.proxy.protocol === 'https:' ? https : http).request({
-        hostname: this.proxy.hostname, port: this.proxy.port, path: this.origin + path, method, signal,
+        hostname: this.proxy.hostname, port: this.proxy.port, path: this.origin + path, method,
         headers: { ...headers, Host: this.base.host }, agent: this.agent,
       });
     }
     return (this.secure ? https : http).request({
-      hostname: this.base.hostname, port: this.base.port, path, method, headers, signal, agent: this.agent,
+      hostname: this.base.hostname, port: this.base.port, path, method, headers, agent: this.agent,
     });
   }
 
@@ -246,6 +278,12 @@ class TunnelAgent extends https.Agent {
     connect.end();
     return undefined;
   }
+}
+
+/** One call of open(): its signal, and how to end the request in flight (abort, timeout). */
+interface Call {
+  signal: AbortSignal;
+  cancel: ((error: CompletionError) => void) | undefined;
 }
 
 /** A request that failed on a reused keep-alive socket before any answer: worth one more send. */

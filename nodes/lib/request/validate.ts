@@ -10,11 +10,19 @@ export interface FieldProblem {
 const ajv = new Ajv({ allErrors: true, strict: false });
 /** One compiled schema per set of limits: a handful of server kinds share a few. */
 const compiled = new Map<string, ValidateFunction>();
+/** The same, found by the limits object itself (a server profile's), without spelling it out per message. */
+const byObject = new WeakMap<RequestLimits, { optional?: ValidateFunction; required?: ValidateFunction }>();
 
 function checkerFor(limits: RequestLimits, modelOptional: boolean): ValidateFunction {
+  let known = byObject.get(limits);
+  if (!known) byObject.set(limits, (known = {}));
+  const slot = modelOptional ? 'optional' : 'required';
+  let check = known[slot];
+  if (check) return check;
   const key = `${modelOptional}${JSON.stringify(limits)}`;
-  let check = compiled.get(key);
+  check = compiled.get(key);
   if (!check) compiled.set(key, (check = ajv.compile(requestSchema(limits, modelOptional))));
+  known[slot] = check;
   return check;
 }
 

@@ -3,7 +3,7 @@ import { StreamAssembler } from './assemble-stream';
 import { CompletionError, httpError } from '../errors/errors';
 import { LogprobsConverter } from './logprobs';
 import { consumeBody, type BodyLimits, type ChunkOutcome } from '../http/read-body';
-import { scrubbedPreview, scrubValue, StreamTextScrubber } from '../errors/scrub';
+import { jsonMayHoldSecret, scrubbedPreview, scrubValue, StreamTextScrubber } from '../errors/scrub';
 import { SseDecoder } from './sse';
 
 export interface EventStreamOptions {
@@ -52,7 +52,10 @@ export async function readEventStream(body: Readable, options: EventStreamOption
       // llama.cpp opens a stream of several prompts with `data: null` (v0.5.0, recording
       // 50): an event with nothing in it, which is neither delivered nor counted.
       if (event.data.trim() === 'null') continue;
-      const parsed = scrubValue(parseEvent(event.data, event.event, status, events, secrets), secrets);
+      // The key may be echoed, also spelt with JSON escapes: the parsed values are
+      // walked for it unless the text shows it cannot be there (scrub.ts).
+      const unscrubbed = parseEvent(event.data, event.event, status, events, secrets);
+      const parsed = jsonMayHoldSecret(event.data, secrets) ? scrubValue(unscrubbed, secrets) : unscrubbed;
       if (text.active) holdBackSecrets(parsed, text);
       logprobs.convert(parsed);
       assembler.add(parsed);

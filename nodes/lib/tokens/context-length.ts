@@ -33,6 +33,13 @@ export class ContextLengths {
     private readonly configured?: number,
   ) {}
 
+  /** The length when it is known without asking (configured, or asked lately); `known: false` when it must be asked. */
+  now(model: string): { known: boolean; length?: number } {
+    if (this.configured) return { known: true, length: this.configured };
+    const kept = this.known.get(model);
+    return kept && kept.until > Date.now() ? { known: true, length: kept.length } : { known: false };
+  }
+
   async of(model: string, signal: AbortSignal): Promise<number | undefined> {
     if (this.configured) return this.configured;
     const kept = this.known.get(model);

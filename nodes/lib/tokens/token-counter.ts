@@ -65,6 +65,34 @@ export class TokenCounter {
     return ids;
   }
 
+  /**
+   * Tokens per prompt, when every text of the prompt is already counted (or it is made
+   * of token ids): no wait at all. Undefined when something is still to count.
+   */
+  countedNow(prompt: unknown, model: string): number[] | undefined {
+    const known = (text: string): number | undefined => {
+      const key = `${model}\u0000${text}`;
+      const hit = this.cache.get(key);
+      if (!hit) return undefined;
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit.length;
+    };
+    if (typeof prompt === 'string') {
+      const n = known(prompt);
+      return n === undefined ? undefined : [n];
+    }
+    if (!Array.isArray(prompt) || prompt.length === 0) return [];
+    if (prompt.every((p) => typeof p === 'number')) return [prompt.length];
+    const counts: number[] = [];
+    for (const part of prompt) {
+      const n = Array.isArray(part) ? part.length : known(String(part));
+      if (n === undefined) return undefined;
+      counts.push(n);
+    }
+    return counts;
+  }
+
   /** Tokens per prompt of a request's prompt, in whichever of the four forms; token ids count as they are. */
   async countPrompts(prompt: unknown, model: string, signal: AbortSignal): Promise<number[]> {
     if (typeof prompt === 'string') return [(await this.tokenIds(prompt, model, signal, true)).length];
