@@ -151,12 +151,38 @@ describe('tokens, context guard, usage, cost, budgets and the cache in a real No
       assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
       const usage = out.results[0].usage;
       let answered = 0;
-      for (const m of out.results) answered += await tokensOf(s, m.payload.text);
+      // A choice cut at max_tokens generated max_tokens tokens; another, what its text is.
+      for (const m of out.results) answered += m.payload.finish_reason === 'length' ? 6 : await tokensOf(s, m.payload.text);
       assert.equal(usage.source, 'counted');
       assert.equal(usage.completion_tokens, answered, 'every choice counted');
       assert.ok(usage.completion_tokens > 6, 'more than the first choice\'s');
       assert.match(usage.note, /first prompt's first choice/);
       assert.equal(1000 - budgetLeft(), usage.total_tokens, 'the budget is charged what was generated');
+    });
+
+    it('llama.cpp, n = 3, not streamed: choices cut at max_tokens count max_tokens each, one with logprobs its listed tokens, whatever their text tokenizes back to', async () => {
+      const s = await server('llamacpp', 256);
+      const f = await load(s, 'llamacpp', {}, { resultFormat: 'raw' });
+      // What a real llama-server with a random-weight model answered (v0.5.0): texts
+      // that tokenize back to more tokens than were generated.
+      const choice = (index: number, text: string, finish: string, logprobs: unknown = null) => ({ text, index, logprobs, finish_reason: finish });
+      s.script({
+        kind: 'status', status: 200,
+        body: {
+          object: 'text_completion', model: 'tiny.gguf',
+          choices: [
+            choice(0, ' BroadcastassetsSQL češkapter', 'length'),
+            choice(1, ' Broadcast killed étant模Launch', 'length'),
+            choice(2, '标 substitute', 'stop', { tokens: ['标', ' substitute'], token_logprobs: [-1, -2], top_logprobs: null, text_offset: [0, 1] }),
+          ],
+          usage: { completion_tokens: 5, prompt_tokens: 2, total_tokens: 7 },
+        },
+      });
+      const out = await f.run({ payload: { prompt: 'Hello', n: 3, max_tokens: 5 } });
+      assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+      const usage = out.results[0].usage;
+      assert.equal(usage.source, 'counted');
+      assert.equal(usage.completion_tokens, 5 + 5 + 2);
     });
 
     it('llama.cpp, n = 2, streamed: each choice\'s last event has its own usage, and the result\'s usage is their sum', async () => {

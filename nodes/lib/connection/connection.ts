@@ -219,11 +219,17 @@ export class Connection {
     const choices = (response.body as { choices?: unknown } | null)?.choices;
     if (!Array.isArray(choices)) return undefined;
     const model = typeof request.model === 'string' ? request.model : '';
+    const maxTokens = typeof request.max_tokens === 'number' && request.max_tokens > 0 ? request.max_tokens : undefined;
     try {
       let total = 0;
-      for (const choice of choices) {
-        const text = (choice as { text?: unknown } | null)?.text;
-        if (typeof text === 'string' && text !== '') total += (await this.tokens.tokenIds(text, model, signal)).length;
+      for (const choice of choices as ({ text?: unknown; finish_reason?: unknown; logprobs?: { tokens?: unknown } | null } | null)[]) {
+        // Exact counts first: a choice cut at max_tokens generated max_tokens tokens, and
+        // one with logprobs lists its tokens. Text generated from random or odd tokens
+        // often tokenizes back to another count.
+        const listed = choice?.logprobs?.tokens;
+        if (choice?.finish_reason === 'length' && maxTokens !== undefined) total += maxTokens;
+        else if (Array.isArray(listed) && request.echo !== true) total += listed.length;
+        else if (typeof choice?.text === 'string' && choice.text !== '') total += (await this.tokens.tokenIds(choice.text, model, signal)).length;
       }
       return total;
     } catch {
