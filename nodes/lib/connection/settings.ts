@@ -192,15 +192,28 @@ export function resolveApiKey(value: string | undefined, env: NodeJS.ProcessEnv 
   return fromEnv ? fromEnv : undefined;
 }
 
-/** The user name and password of a base URL, if it holds them: decoded, and as written. */
-function userinfoOf(baseUrl: string | undefined): { username: string; password: string; rawPassword: string } | undefined {
+/** A percent-encoded part of a URL as the user meant it; as written when it is no valid encoding (`100%`). */
+function percentDecoded(text: string): string {
   try {
-    const url = new URL((baseUrl ?? '').trim());
-    if (!url.username && !url.password) return undefined;
-    return { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password), rawPassword: url.password };
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The user name and password of a base URL, if it holds them: decoded, and as written. The
+ * editor decodes them the same way when it moves them into the credentials.
+ */
+function userinfoOf(baseUrl: string | undefined): { username: string; password: string; rawPassword: string } | undefined {
+  let url: URL;
+  try {
+    url = new URL((baseUrl ?? '').trim());
   } catch {
     return undefined;
   }
+  if (!url.username && !url.password) return undefined;
+  return { username: percentDecoded(url.username), password: percentDecoded(url.password), rawPassword: url.password };
 }
 
 /**

@@ -96,6 +96,12 @@ describe('unit: connection settings', () => {
       assert.deepEqual(both.secrets, ['cred-pass', 'p@ss', 'p%40ss', basic64('alice', 'cred-pass')]);
     });
 
+    it('takes a password with a stray % as written rather than dropping it and its masking', () => {
+      const s = connectionSettings({ baseUrl: 'http://bob:100%25-or-100%@gpu-box/v1' });
+      assert.deepEqual(s.basicAuth, { username: 'bob', password: '100%25-or-100%' });
+      assert.ok(s.secrets.includes('100%25-or-100%'), s.secrets.join(' '));
+    });
+
     it('keeps the password secret even when the settings are refused, and refuses a user name Basic auth cannot carry', () => {
       assert.deepEqual(connectionSecrets({ baseUrl: 'http://x', maxRetries: 'bad' }, { apiKey: 'sk-1234', password: 'pw-5678' }), ['sk-1234', 'pw-5678', basic64('', 'pw-5678')]);
       assert.throws(() => connectionSettings({ baseUrl: 'http://x/v1' }, { username: 'a:b', password: 'pw' }), /user name for Basic auth may not hold a colon/);
