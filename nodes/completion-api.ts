@@ -53,6 +53,8 @@ export = function register(RED: NodeAPI): void {
       apiKey: { type: 'password' },
       organization: { type: 'text' },
       project: { type: 'text' },
+      username: { type: 'text' },
+      password: { type: 'password' },
     },
   });
 

@@ -116,6 +116,45 @@ var CreateCompletionEditor = (function () {
         }
     }
 
+    /** A percent-encoded part of a URL as the user meant it; as written when it is no valid encoding. */
+    function percentDecoded(text) {
+        try {
+            return decodeURIComponent(text);
+        } catch (err) {
+            return text;
+        }
+    }
+
+    /**
+     * A URL that holds a user and password (`http://user:pass@host/v1`), split into the URL
+     * without them and the two, percent-decoded; null when it holds neither, or is no URL.
+     * The URL keeps the rest of the text as it was typed (a URL object would rewrite it).
+     */
+    function splitUserinfo(text) {
+        var typed = isBlank(text) ? "" : String(text).trim();
+        var url;
+        try {
+            url = new URL(typed);
+        } catch (err) {
+            return null;
+        }
+        if (url.username === "" && url.password === "") {
+            return null;
+        }
+        // The userinfo runs to the last "@" before the path, query or fragment, as URLs are read.
+        var userinfo = /^([A-Za-z][A-Za-z0-9+.\-]*:\/\/)[^\/?#\\]*@/.exec(typed);
+        var rest;
+        if (userinfo) {
+            rest = userinfo[1] + typed.slice(userinfo[0].length);
+        } else {
+            var bare = new URL(typed);
+            bare.username = "";
+            bare.password = "";
+            rest = bare.href;
+        }
+        return { url: rest, username: percentDecoded(url.username), password: percentDecoded(url.password) };
+    }
+
     /**
      * Sends a JSON request to one of the package's admin endpoints and calls back with
      * (error, body): the error is { status, message } with the server's own words when
@@ -149,6 +188,7 @@ var CreateCompletionEditor = (function () {
         conditionHolds: conditionHolds,
         foldSections: foldSections,
         openSection: openSection,
+        splitUserinfo: splitUserinfo,
         adminJson: adminJson
     };
 })();

@@ -1,7 +1,8 @@
 // The completion-api dialog (the connection), tested in a real browser: a new connection
 // picks its server from kinds grouped by family, each kind fills in its usual local
 // address, an Azure endpoint with /v1 is marked, the limits come in three groups with
-// their defaults shown, and Check shows what the deployed connection's server honours.
+// their defaults shown, Check shows what the deployed connection's server honours, and a
+// user and password typed into the base URL become credentials rather than flow settings.
 // The grouped dialog goes to docs/connection-dialog.png for the README.
 //
 // CI installs Chromium (.ci/run); without /usr/bin/chromium this test fails, it never skips.
@@ -9,7 +10,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { CONNECTION_FACTS } from '../../nodes/lib/editor-facts';
 import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
-import { closeDialog, deployAndReload, openNodeDialog, publish, shootDialog, startEditorSession, type EditorSession } from '../support/browser-editor';
+import { closeDialog, deployAndReload, openEditor, openNodeDialog, publish, shootDialog, startEditorSession, type EditorSession } from '../support/browser-editor';
+import { completionFlow } from '../support/installed-node-red';
 
 const FAMILY_LABELS = [
   'Servers you run',
@@ -268,6 +270,92 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     await page.click('#node-config-dialog-cancel');
     await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
     await closeDialog(page);
+  });
+
+  describe('a user and password in the base URL', () => {
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    /** The Authorization header of the next completion request the deployed flow sends. */
+    async function sentAuthorization(route: string): Promise<unknown> {
+      const before = session.server.requests.length;
+      const answer = await session.red.run(route, 'Say hi');
+      assert.equal(answer.status, 200, answer.text);
+      const posts = session.server.requests.slice(before).filter((r) => r.method === 'POST');
+      assert.equal(posts.length, 1);
+      assert.equal(posts[0].pathname, '/v1/completions');
+      return posts[0].headers.authorization;
+    }
+    async function openConnection(ccId: string): Promise<void> {
+      await openNodeDialog(page, ccId);
+      await page.click('#node-input-btn-api-edit, #node-input-lookup-api');
+      await page.waitForSelector('#node-config-input-baseUrl', { state: 'visible' });
+    }
+    async function doneAndDeploy(): Promise<void> {
+      await page.click('#node-config-dialog-ok');
+      await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
+      await closeDialog(page, 'ok');
+      await page.click('#red-ui-header-button-deploy');
+      await page.locator('.red-ui-notification').filter({ hasText: /deployed/i }).first().waitFor({ state: 'visible' });
+    }
+    /** What the flow itself holds, as GET /flows and flows.json have it. */
+    async function flowTexts(): Promise<string[]> {
+      return [JSON.stringify((await session.red.getFlows()).flows), session.red.readUserFile('flows.json')];
+    }
+
+    it('typed into Base URL: moved into User and Password at once; after Done and Deploy the flow holds neither, and requests carry them as Basic auth', async function () {
+      this.timeout(90_000);
+      const built = completionFlow({ route: 'typed', api: { serverKind: 'other', baseUrl: session.server.url }, node: { prompt: 'hi', max_tokens: '2' } });
+      await deployAndReload(session, built.flow, built.credentials);
+      await openConnection(built.ids.completion);
+      await page.fill('#node-config-input-baseUrl', `http://alice:s%40cret@127.0.0.1:${session.server.port}/v1`);
+      await page.locator('#node-config-input-baseUrl').press('Tab');
+      await page.waitForFunction(() => (document.querySelector('#node-config-input-username') as HTMLInputElement).value === 'alice');
+      assert.equal(await page.inputValue('#node-config-input-baseUrl'), session.server.url);
+      assert.equal(await page.inputValue('#node-config-input-password'), 's@cret');
+      await page.locator('#cc-userinfo-moved').waitFor({ state: 'visible' });
+      await page.locator('#node-config-input-password').waitFor({ state: 'visible' });
+      await doneAndDeploy();
+
+      const api = (await session.red.getFlows()).flows.find((n: any) => n.id === built.ids.api);
+      assert.equal(api.baseUrl, session.server.url);
+      for (const text of await flowTexts()) {
+        for (const leak of ['s@cret', 's%40cret', 'alice:']) assert.ok(!text.includes(leak), `the flow holds "${leak}"`);
+      }
+      const creds = await (await session.red.request(`/credentials/completion-api/${built.ids.api}`)).json();
+      assert.equal(creds.username, 'alice');
+      assert.equal(creds.has_password, true);
+      assert.ok(!JSON.stringify(creds).includes('s@cret'), 'the password reaches the editor');
+      assert.equal(await sentAuthorization('typed'), basic('alice', 's@cret'));
+
+      // A fresh editor shows the user, and that a password is kept, not the password.
+      await openEditor(page, session.red.url);
+      await openConnection(built.ids.completion);
+      assert.equal(await page.inputValue('#node-config-input-username'), 'alice');
+      assert.equal(await page.inputValue('#node-config-input-password'), '__PWRD__');
+      assert.equal(await page.locator('#cc-userinfo-moved').isVisible(), false);
+      await page.click('#node-config-dialog-cancel');
+      await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
+      await closeDialog(page);
+    });
+
+    it('in an imported flow: used as they are until the dialog is opened and saved, which moves them into the credentials', async function () {
+      this.timeout(90_000);
+      const built = completionFlow({
+        route: 'imported',
+        api: { serverKind: 'other', baseUrl: `http://bob:old%40pw@127.0.0.1:${session.server.port}/v1` },
+        node: { prompt: 'hi', max_tokens: '2' },
+      });
+      await deployAndReload(session, built.flow, built.credentials);
+      assert.equal(await sentAuthorization('imported'), basic('bob', 'old@pw'));
+      await openConnection(built.ids.completion);
+      await page.waitForFunction(() => (document.querySelector('#node-config-input-username') as HTMLInputElement).value === 'bob');
+      assert.equal(await page.inputValue('#node-config-input-baseUrl'), session.server.url);
+      assert.equal(await page.inputValue('#node-config-input-password'), 'old@pw');
+      await doneAndDeploy();
+      for (const text of await flowTexts()) {
+        for (const leak of ['old@pw', 'old%40pw', 'bob:']) assert.ok(!text.includes(leak), `the flow holds "${leak}"`);
+      }
+      assert.equal(await sentAuthorization('imported'), basic('bob', 'old@pw'));
+    });
   });
 
   describe('afterwards', () => {

@@ -3,7 +3,9 @@
  * runs it: the literal config type, its defaults and credentials, labels and validators.
  */
 import assert from 'node:assert/strict';
+import type vm from 'node:vm';
 import { CONNECTION_FACTS } from '../../nodes/lib/editor-facts';
+import { connectionSettings, normalizeBaseUrl } from '../../nodes/lib/connection/settings';
 import { LANGS, lookup, placeholders, readCatalog, type Tree } from '../support/editor-files';
 import {
   assertInvalid, assertValid, check, editorNode, loadDefinition, plain, type Definition,
@@ -17,8 +19,9 @@ describe('completion-api dialog', () => {
     let type = '';
     let def: Definition;
     let html = '';
+    let sandbox: vm.Context;
     before(() => {
-      ({ type, def, html } = loadDefinition('completion-api'));
+      ({ type, def, html, sandbox } = loadDefinition('completion-api'));
     });
     const properties = [
       'name', 'serverKind', 'baseUrl', 'apiVersion', 'headers', 'tls', 'proxy',
@@ -53,15 +56,19 @@ describe('completion-api dialog', () => {
       assert.equal(def.defaults.proxy.type, 'http proxy');
       assert.equal(def.defaults.proxy.required, false);
       assert.equal(def.defaults.proxy.value, undefined);
-      assert.deepEqual(plain(def.credentials), { apiKey: { type: 'password' }, organization: { type: 'text' }, project: { type: 'text' } });
+      assert.deepEqual(plain(def.credentials), {
+        apiKey: { type: 'password' }, organization: { type: 'text' }, project: { type: 'text' },
+        username: { type: 'text' }, password: { type: 'password' },
+      });
     });
 
     it('has a dialog element node-config-input-<name> for every property and credential', () => {
-      for (const prop of [...properties, 'apiKey', 'organization', 'project']) {
+      for (const prop of [...properties, 'apiKey', 'organization', 'project', 'username', 'password']) {
         const id = prop === 'headers' ? 'node-config-input-headers-container' : `node-config-input-${prop}`;
         assert.match(html, new RegExp(`id="${id}"`), prop);
       }
       assert.match(html, /<input type="password" id="node-config-input-apiKey"/);
+      assert.match(html, /<input type="password" id="node-config-input-password"/);
       assert.match(html, /<select id="node-config-input-serverKind">/);
       assert.match(html, /<ol id="node-config-input-headers-container"><\/ol>/);
       assert.match(html, /<input type="text" id="node-config-input-tls">/);
@@ -209,6 +216,88 @@ describe('completion-api dialog', () => {
       assertInvalid('completion-api', def, 'cacheEntries', '0');
       for (const period of ['day', 'hour', undefined]) assertValid('completion-api', def, 'budgetPeriod', period);
       assertInvalid('completion-api', def, 'budgetPeriod', 'week');
+    });
+
+    describe('a user and password typed into the base URL', () => {
+      type Split = { url: string; username: string; password: string } | null;
+      const split = (text: unknown): Split => plain((sandbox.CreateCompletionEditor as { splitUserinfo(t: unknown): unknown }).splitUserinfo(text)) as Split;
+
+      it('are split from it, percent-decoded, the rest of the URL left as typed', () => {
+        assert.deepEqual(split('http://alice:s%40cret@127.0.0.1:8080/v1'), { url: 'http://127.0.0.1:8080/v1', username: 'alice', password: 's@cret' });
+        assert.deepEqual(split(' https://bob@GPU-Box:8000/custom/?x=1 '), { url: 'https://GPU-Box:8000/custom/?x=1', username: 'bob', password: '' });
+        assert.deepEqual(split('http://:only-pass@host'), { url: 'http://host', username: '', password: 'only-pass' });
+        // The userinfo ends at the last "@" before the path, as URLs are read.
+        assert.deepEqual(split('http://a:p@ss@host:1/v1'), { url: 'http://host:1/v1', username: 'a', password: 'p@ss' });
+        // A stray % is no encoding: kept as written.
+        assert.deepEqual(split('http://u:100%@host/v1'), { url: 'http://host/v1', username: 'u', password: '100%' });
+        for (const none of ['', '   ', undefined, null, 'http://127.0.0.1:8080/v1', 'http://host/v1?to=a@b', 'http://host/a@b', 'not a url', 'localhost:8080']) {
+          assert.equal(split(none), null, String(none));
+        }
+      });
+
+      it('moves exactly what the runtime would send, and leaves the address it would ask', () => {
+        for (const typed of ['http://alice:s%40cret@127.0.0.1:8080/v1', 'https://bob@gpu-box:8000', 'http://a:p@ss@host:1/v1/completions', 'http://u:100%@host/v1', 'http://j%C3%BCrgen:pa%3Ass@host/v1']) {
+          const parts = split(typed)!;
+          assert.deepEqual(connectionSettings({ baseUrl: typed }).basicAuth, { username: parts.username, password: parts.password }, typed);
+          assert.equal(normalizeBaseUrl(parts.url), normalizeBaseUrl(typed), typed);
+          assert.equal(new URL(parts.url).username + new URL(parts.url).password, '', typed);
+        }
+        assert.equal(split('http://j%C3%BCrgen:pa%3Ass@host/v1')!.username, 'jürgen');
+      });
+
+      it('are moved into the User and Password fields when the URL changes, and on save as a last guard', () => {
+        assert.match(html, /url\$\.on\("change blur", function \(\) \{[^}]*moveUserinfo\(\)/);
+        assert.match(html, /oneditsave: function \(\) \{\s*var node = this;\s*(\/\/[^\n]*\s*)?moveUserinfo\(\);/);
+        // oneditsave on a form that still holds them (a stand-in for the dialog's inputs).
+        const form: Record<string, string> = {
+          'node-config-input-baseUrl': 'http://alice:s%40cret@127.0.0.1:8080/v1',
+          'node-config-input-username': 'someone else',
+          'node-config-input-password': '__PWRD__',
+          'node-config-input-serverKind': 'other',
+          'node-config-input-apiVersion': '',
+        };
+        const $ = (selector: string) => {
+          const id = selector.replace(/^#/, '');
+          const element = {
+            val(value?: string) {
+              if (value === undefined) return form[id] ?? '';
+              form[id] = value;
+              return element;
+            },
+            is: () => false,
+            editableList: () => ({ each: () => element }),
+          };
+          return element;
+        };
+        const original = sandbox.$;
+        sandbox.$ = $;
+        try {
+          (def.oneditsave as (this: unknown) => void).call(editorNode('completion-api', { id: 'c1' }));
+        } finally {
+          sandbox.$ = original;
+        }
+        assert.equal(form['node-config-input-baseUrl'], 'http://127.0.0.1:8080/v1');
+        assert.equal(form['node-config-input-username'], 'alice');
+        assert.equal(form['node-config-input-password'], 's@cret');
+      });
+
+      it('are explained in every language: labels, tips and the hints of the dialog', () => {
+        assert.match(html, /<label for="node-config-input-username">[^<]*<i class="fa fa-user"><\/i> <span data-i18n="completion-api\.label\.username">/);
+        assert.match(html, /data-i18n="\[title\]completion-api\.tip\.password"/);
+        assert.match(html, /data-i18n="completion-api\.hint\.basicAuth"/);
+        assert.match(html, /id="cc-userinfo-moved"/);
+        // With the API key, in the credentials section.
+        const credentials = html.slice(html.indexOf('data-section="credentials"'), html.indexOf('data-section="check"'));
+        for (const id of ['apiKey', 'username', 'password']) assert.match(credentials, new RegExp(`id="node-config-input-${id}"`), id);
+        assert.ok(credentials.indexOf('node-config-input-apiKey') < credentials.indexOf('node-config-input-username'));
+        for (const lang of LANGS) {
+          const catalog = readCatalog(lang, 'completion-api');
+          for (const key of ['label.username', 'label.password', 'tip.username', 'tip.password', 'hint.basicAuth', 'hint.userinfoMoved']) {
+            assert.ok(String(lookup(catalog, `completion-api.${key}`) ?? '').trim().length >= 2, `${lang} ${key}`);
+          }
+          assert.match(String(lookup(catalog, 'completion-api.hint.basicAuth')), /Authorization: Basic/, lang);
+        }
+      });
     });
 
     it('validates the base URL and the limits', () => {

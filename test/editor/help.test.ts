@@ -20,7 +20,7 @@ const ERROR_CODES = (() => {
 
 /** The fields of the completion-api dialog, each described in the help under its catalog label. */
 const API_FIELDS = [
-  'serverKind', 'baseUrl', 'apiVersion', 'tls', 'proxy', 'apiKey', 'organization', 'project', 'headers',
+  'serverKind', 'baseUrl', 'apiVersion', 'tls', 'proxy', 'apiKey', 'username', 'password', 'organization', 'project', 'headers',
   'connectTimeout', 'responseTimeout', 'idleTimeout', 'maxRetries', 'maxRetryWait', 'retryTimeouts',
   'maxInFlight', 'maxQueue', 'maxQueueMB', 'maxResponseMB',
   'contextGuard', 'contextLength', 'pricePrompt', 'priceCompletion', 'budgetTokens', 'budgetCost', 'budgetPeriod',

@@ -12,15 +12,18 @@ import fc from 'fast-check';
 import { FlowHarness, type Outcome } from '../support/flow-harness';
 import { startCompletionServer, type CompletionServer, type ScriptedAnswer } from '../../demo-server/completion-server';
 import { inOtherRealm } from '../support/realms';
+import type { ErrorCode } from '../../nodes/lib/errors/errors';
 
 const KEY = 'sk-fuzz-Hq3Zt8Wn5Rv2Lc7Px4Ym9K';
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : (Date.now() ^ (process.pid << 8)) >>> 0;
 const RUN_BOUND_MS = 5000;
 let runCounter = 0;
-const ERROR_CODES = new Set([
-  'INVALID_REQUEST', 'NO_CONNECTION', 'HTTP_ERROR', 'NETWORK_ERROR', 'TIMEOUT', 'BAD_RESPONSE',
-  'RESPONSE_TOO_LARGE', 'STREAM_ERROR', 'ABORTED', 'QUEUE_FULL',
-]);
+/** Every code a failed message may carry: a record, so that a code added to ErrorCode must be added here too. */
+const ERROR_CODES = new Set(Object.keys({
+  INVALID_REQUEST: true, NO_CONNECTION: true, HTTP_ERROR: true, NETWORK_ERROR: true, TIMEOUT: true, BAD_RESPONSE: true,
+  RESPONSE_TOO_LARGE: true, STREAM_ERROR: true, ABORTED: true, QUEUE_FULL: true, BUDGET_EXCEEDED: true,
+  MODEL_NOT_FOUND: true, CHAT_MODEL: true, CONTEXT_TOO_LONG: true, MODEL_LOADING: true, QUOTA_EXCEEDED: true,
+} satisfies Record<ErrorCode, true>));
 const SEED_PARAMS = [
   'model', 'prompt', 'best_of', 'echo', 'frequency_penalty', 'logit_bias', 'logprobs', 'max_tokens', 'n',
   'presence_penalty', 'seed', 'stop', 'stream', 'stream_options', 'suffix', 'temperature', 'top_p', 'user',

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { FlowHarness, type Msg } from '../support/flow-harness';
+import { FlowHarness, helper, type Msg } from '../support/flow-harness';
 import { completionEvent, startHostileServer, type Handler, type HostileServer } from '../support/hostile-server';
 
 const KEY = 'sk-hostile-Vb7Nq2Xe9Ks4Wd6Ry3Ju8';
@@ -262,7 +262,7 @@ describe('hostile servers through a real Node-RED', function () {
   });
 });
 
-describe('connection settings through a real Node-RED: a password in the base URL, a timeout too long', function () {
+describe('connection settings through a real Node-RED: Basic auth credentials, a password in the base URL, a timeout too long', function () {
   let server: HostileServer | undefined;
   let flow: FlowHarness | undefined;
   afterEach(async () => {
@@ -286,6 +286,51 @@ describe('connection settings through a real Node-RED: a password in the base UR
     assert.equal(out.errors[0].error.code, 'HTTP_ERROR');
     const seen = JSON.stringify(flow.events.map((e) => e.msg)) + flow.logLines().join('\n');
     assert.ok(!seen.includes(password), 'the password leaked');
+  });
+
+  it('the user and password credentials are sent as Basic auth; neither the password nor the header is shown when a server echoes them', async () => {
+    const password = 'cred-Pa55-Rk7Wq2';
+    const header = `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`;
+    let authorization: string | undefined;
+    server = await startHostileServer((req, res) => {
+      authorization = req.headers.authorization;
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-echo-authorization': String(authorization) });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'demo-instruct' }, { id: `model-${password}` }, { id: String(authorization) }] }));
+        return;
+      }
+      res.writeHead(401, { 'content-type': 'application/json', 'x-echo-authorization': String(authorization) });
+      res.end(JSON.stringify({ error: { message: `bad credentials ${authorization} (${password})`, type: 'auth', param: password } }));
+    });
+    flow = await FlowHarness.load({ api: { baseUrl: server.url, maxRetries: '0' }, credentials: { username: 'alice', password }, node: { resultFormat: 'text' } });
+    const out = await flow.run({ payload: 'x' });
+    assert.equal(authorization, header);
+    assert.equal(out.errors[0].error.code, 'HTTP_ERROR');
+    assert.match(out.errors[0].error.message, /\*\*\*/);
+    const models = await helper.request().get('/completion-api/api/models');
+    assert.equal(models.status, 200);
+    assert.ok(models.body.models.includes('demo-instruct'), JSON.stringify(models.body));
+    const seen = JSON.stringify(flow.events.map((e) => e.msg)) + flow.logLines().join('\n') + JSON.stringify(models.body);
+    assert.ok(!seen.includes(password), 'the password leaked');
+    assert.ok(!seen.includes(header.slice('Basic '.length)), 'the Authorization header leaked');
+  });
+
+  it('the credentials win over a user and password an older flow holds in its base URL, which never reach the request line or Host', async () => {
+    let request: { authorization?: string; url?: string; host?: string } = {};
+    server = await startHostileServer((req, res) => {
+      request = { authorization: req.headers.authorization, url: req.url, host: req.headers.host };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'c', object: 'text_completion', created: 0, model: 'm', choices: [{ index: 0, text: 'ok', logprobs: null, finish_reason: 'stop' }] }));
+    });
+    const { host } = new URL(server.url);
+    flow = await FlowHarness.load({
+      api: { baseUrl: server.url.replace('http://', 'http://old-user:old-Pa55-Wd3@'), maxRetries: '0' },
+      credentials: { username: 'alice', password: 'new-Pa55-Zt6' },
+      node: { resultFormat: 'text' },
+    });
+    const out = await flow.run({ payload: 'x' });
+    assert.equal(out.results[0].payload, 'ok');
+    assert.deepEqual(request, { authorization: `Basic ${Buffer.from('alice:new-Pa55-Zt6').toString('base64')}`, url: '/v1/completions', host });
   });
 
   it('a timeout too long for Node.js timers makes the connection invalid rather than failing every request at once', async () => {

@@ -37,8 +37,12 @@ export function connection(id: unknown): { type: string; serverKind?: string } |
   return id.startsWith('conn-') ? { type: 'completion-api', serverKind: id.slice('conn-'.length) } : null;
 }
 
-/** Runs the editor script of nodes/<node>.html against a stand-in RED and returns what it registered. */
-export function loadDefinition(node: NodeType): { type: string; def: Definition; html: string } {
+/**
+ * Runs the editor script of nodes/<node>.html against a stand-in RED and returns what it
+ * registered, and the sandbox it ran in: a test may put a stand-in `$` there to run a
+ * dialog callback (oneditsave, say) on a form of its own.
+ */
+export function loadDefinition(node: NodeType): { type: string; def: Definition; html: string; sandbox: vm.Context } {
   const html = read('nodes', `${node}.html`);
   const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]);
   assert.equal(scripts.length, 1, `${node}.html: one editor script`);
@@ -69,7 +73,7 @@ export function loadDefinition(node: NodeType): { type: string; def: Definition;
   vm.runInContext(read('resources', 'editor-common.js'), context, { filename: 'resources/editor-common.js' });
   vm.runInContext(scripts[0], context, { filename: `nodes/${node}.html` });
   assert.equal(registered.length, 1, `${node}.html registers one type`);
-  return { ...registered[0], html };
+  return { ...registered[0], html, sandbox: context };
 }
 
 /** A copy made of this realm's objects: values from the sandbox have other prototypes. */

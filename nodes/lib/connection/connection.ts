@@ -53,7 +53,7 @@ export class Connection {
   constructor(readonly settings: ConnectionSettings, tls: AgentOptions = {}, proxyEnv?: NodeJS.ProcessEnv) {
     this.transport = new Transport(settings, tls, proxyEnv);
     this.limiter = new Limiter(settings.maxInFlight, settings.maxQueue, settings.maxQueueBytes);
-    this.secrets = [settings.apiKey, settings.basicAuth?.password].filter((s): s is string => Boolean(s));
+    this.secrets = settings.secrets;
     const { profile } = settings.kind;
     this.tokens = new TokenCounter(profile, this.transport, settings.idleTimeoutMs);
     this.contexts = new ContextLengths(profile, this.transport, settings.idleTimeoutMs, settings.contextLength);

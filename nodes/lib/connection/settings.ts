@@ -11,8 +11,13 @@ export interface ConnectionSettings {
   apiKey?: string;
   organization?: string;
   project?: string;
-  /** A user name and password written into the base URL (`http://user:pass@host`), sent as Basic auth. */
+  /**
+   * Sent as Basic auth: the user and password credentials, or, for a flow saved before
+   * there were such credentials, a `user:pass@` still in its base URL.
+   */
   basicAuth?: { username: string; password: string };
+  /** Strings that must never leave the node in any text (see connectionSecrets). */
+  secrets: string[];
   /** How long a connection to the server may take to open. */
   connectTimeoutMs: number;
   /** How long the server may take to start its answer (a local model may think for minutes before it does). */
@@ -169,6 +174,9 @@ export interface ConnectionCredentials {
   apiKey?: string;
   organization?: string;
   project?: string;
+  /** Basic auth, for a server (or the proxy in front of it) that asks for a user and password. */
+  username?: string;
+  password?: string;
 }
 
 /**
@@ -184,29 +192,66 @@ export function resolveApiKey(value: string | undefined, env: NodeJS.ProcessEnv 
   return fromEnv ? fromEnv : undefined;
 }
 
-/** The user name and password of a base URL, if it holds them. */
-function basicAuthOf(baseUrl: string | undefined): ConnectionSettings['basicAuth'] {
+/** A percent-encoded part of a URL as the user meant it; as written when it is no valid encoding (`100%`). */
+function percentDecoded(text: string): string {
   try {
-    const url = new URL((baseUrl ?? '').trim());
-    if (!url.username && !url.password) return undefined;
-    return { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    return decodeURIComponent(text);
   } catch {
-    return undefined;
+    return text;
   }
 }
 
 /**
- * Every string of a connection that must never leave the node: the key, and a password
- * written into the base URL. Known before the settings are checked, so that even the
- * text of a setting's error can be scrubbed.
+ * The user name and password of a base URL, if it holds them: decoded, and as written. The
+ * editor decodes them the same way when it moves them into the credentials.
+ */
+function userinfoOf(baseUrl: string | undefined): { username: string; password: string; rawPassword: string } | undefined {
+  let url: URL;
+  try {
+    url = new URL((baseUrl ?? '').trim());
+  } catch {
+    return undefined;
+  }
+  if (!url.username && !url.password) return undefined;
+  return { username: percentDecoded(url.username), password: percentDecoded(url.password), rawPassword: url.password };
+}
+
+/**
+ * The Basic auth a connection sends. The credentials win; a base URL's `user:pass@` is the
+ * fallback for flows saved before there were credentials for it (the editor moves it into
+ * them when the dialog is saved), so those flows keep working.
+ */
+function basicAuthOf(config: ConnectionConfig, credentials: ConnectionCredentials): ConnectionSettings['basicAuth'] {
+  const username = credentials.username?.trim() ?? '';
+  const password = credentials.password ?? '';
+  if (username !== '' || password !== '') return { username, password };
+  const fromUrl = userinfoOf(config.baseUrl);
+  return fromUrl && { username: fromUrl.username, password: fromUrl.password };
+}
+
+/** The value of the Authorization header that carries a user and password. */
+export function basicAuthorization(basic: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`;
+}
+
+/**
+ * Every string of a connection that must never leave the node: the key; the Basic auth
+ * password, whether a credential or written into the base URL (decoded, and as written,
+ * for a text that quotes the URL); and the Basic header's base64 value, which a server
+ * echoing its request headers would otherwise hand back as good as the password. Known
+ * before the settings are checked, so that even the text of a setting's error can be
+ * scrubbed.
  */
 export function connectionSecrets(config: ConnectionConfig, credentials: ConnectionCredentials = {}): string[] {
   const secrets: string[] = [];
   const apiKey = resolveApiKey(credentials.apiKey);
   if (apiKey) secrets.push(apiKey);
-  const password = basicAuthOf(config.baseUrl)?.password;
-  if (password) secrets.push(password);
-  return secrets;
+  if (credentials.password) secrets.push(credentials.password);
+  const fromUrl = userinfoOf(config.baseUrl);
+  if (fromUrl?.password) secrets.push(fromUrl.password, fromUrl.rawPassword);
+  const basic = basicAuthOf(config, credentials);
+  if (basic?.password) secrets.push(basicAuthorization(basic).slice('Basic '.length));
+  return [...new Set(secrets)];
 }
 
 /** Settings from the config node's fields (strings, as the editor stores them) and credentials. */
@@ -217,6 +262,9 @@ export function connectionSettings(config: ConnectionConfig, credentials: Connec
   if (!new RegExp(API_VERSION_PATTERN).test(apiVersion)) throw new Error(`api-version "${apiVersion}" may hold only letters, digits, ".", "_" and "-"`);
   const seconds = (name: ConnectionField, fallback?: unknown) => numberField(config, name, fallback) * 1000;
   const megabytes = (name: ConnectionField) => Math.floor(numberField(config, name) * 2 ** 20);
+  const basicAuth = basicAuthOf(config, credentials);
+  // Basic auth joins the two with the first colon: the server would split such a name wrongly.
+  if (basicAuth?.username.includes(':')) throw new Error('the user name for Basic auth may not hold a colon ":"');
   return {
     kind,
     baseUrl: normalizeBaseUrl(config.baseUrl, kind),
@@ -225,7 +273,8 @@ export function connectionSettings(config: ConnectionConfig, credentials: Connec
     apiKey: resolveApiKey(credentials.apiKey),
     organization: blankToUndefined(credentials.organization),
     project: blankToUndefined(credentials.project),
-    basicAuth: basicAuthOf(config.baseUrl),
+    basicAuth,
+    secrets: connectionSecrets(config, credentials),
     connectTimeoutMs: seconds('connectTimeout'),
     responseTimeoutMs: seconds('responseTimeout', config.timeout),
     idleTimeoutMs: seconds('idleTimeout', config.timeout),

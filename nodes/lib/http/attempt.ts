@@ -33,7 +33,7 @@ export interface AttemptRequest {
   usagePerChoice?: number;
 }
 
-type Settings = Pick<ConnectionSettings, 'kind' | 'apiKey' | 'basicAuth' | 'responseTimeoutMs' | 'idleTimeoutMs' | 'maxResponseBytes'>;
+type Settings = Pick<ConnectionSettings, 'kind' | 'secrets' | 'responseTimeoutMs' | 'idleTimeoutMs' | 'maxResponseBytes'>;
 
 /**
  * One try of a completion request: sends it, reads the answer (parsed, scrubbed, its
@@ -53,7 +53,7 @@ export async function attempt(transport: Transport, settings: Settings, request:
     settings.responseTimeoutMs,
   );
   const limits = { maxBytes: settings.maxResponseBytes, idleMs: settings.idleTimeoutMs };
-  const secrets = [settings.apiKey, settings.basicAuth?.password].filter((s): s is string => Boolean(s));
+  const { secrets } = settings;
   let headers: ResponseHeaders = {};
   let events = 0;
   const sentAt = Date.now();

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { pipeline, type Duplex, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { abortError, CompletionError } from '../errors/errors';
-import type { ConnectionSettings } from '../connection/settings';
+import { basicAuthorization, type ConnectionSettings } from '../connection/settings';
 import { proxyFor } from './proxy';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -74,10 +74,10 @@ export class Transport {
 
   private commonHeaders(): Record<string, string> {
     const auth = this.settings.kind.authHeaders(this.settings);
-    // Credentials in the base URL go as Basic auth, as curl sends them, unless the key
-    // already takes the Authorization header.
+    // The key, where it goes as a Bearer token, takes the one Authorization header: a
+    // user and password are for servers without a key (behind a proxy that asks for them).
     const basic = this.settings.basicAuth;
-    if (basic && !auth.Authorization) auth.Authorization = `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`;
+    if (basic && !auth.Authorization) auth.Authorization = basicAuthorization(basic);
     const headers: Record<string, string> = {
       'User-Agent': `node-red-contrib-create-completion/${PACKAGE_VERSION}`,
       ...this.settings.extraHeaders,

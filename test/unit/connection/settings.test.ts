@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connectionSettings, CONNECTION_FIELDS, extraHeaders, MAX_TIMEOUT_SECONDS, normalizeBaseUrl, resolveApiKey } from '../../../nodes/lib/connection/settings';
+import { connectionSecrets, connectionSettings, CONNECTION_FIELDS, extraHeaders, MAX_TIMEOUT_SECONDS, normalizeBaseUrl, resolveApiKey } from '../../../nodes/lib/connection/settings';
 import { serverKind } from '../../../nodes/lib/servers/server-kinds';
 
 describe('unit: connection settings', () => {
@@ -73,5 +73,38 @@ describe('unit: connection settings', () => {
 
   it('refuses an Azure api-version that is not a version', () => {
     assert.throws(() => connectionSettings({ serverKind: 'azure', baseUrl: 'https://r.openai.azure.com', apiVersion: '2024-10-21&x=1' }), /api-version/);
+  });
+
+  describe('Basic auth', () => {
+    const basic64 = (user: string, pass: string) => Buffer.from(`${user}:${pass}`).toString('base64');
+
+    it('comes from the user and password credentials', () => {
+      const s = connectionSettings({ baseUrl: 'http://gpu-box:8080/v1' }, { username: 'alice', password: 's@cret:1' });
+      assert.deepEqual(s.basicAuth, { username: 'alice', password: 's@cret:1' });
+      assert.deepEqual(s.secrets, ['s@cret:1', basic64('alice', 's@cret:1')]);
+      assert.equal(connectionSettings({ baseUrl: 'http://gpu-box:8080/v1' }, { username: '', password: '' }).basicAuth, undefined);
+    });
+
+    it('falls back to a user and password an older flow still holds in its base URL, which never goes into the request URL', () => {
+      const s = connectionSettings({ baseUrl: 'http://bob:p%40ss%3Aw@gpu-box:8080/v1' });
+      assert.deepEqual(s.basicAuth, { username: 'bob', password: 'p@ss:w' });
+      assert.equal(s.baseUrl, 'http://gpu-box:8080/v1');
+      assert.equal(normalizeBaseUrl('https://bob:pw@res.openai.azure.com/openai', serverKind('azure')), 'https://res.openai.azure.com');
+      // Both kept secret, decoded and as written, though only the credentials are sent.
+      const both = connectionSettings({ baseUrl: 'http://bob:p%40ss@gpu-box:8080/v1' }, { username: 'alice', password: 'cred-pass' });
+      assert.deepEqual(both.basicAuth, { username: 'alice', password: 'cred-pass' });
+      assert.deepEqual(both.secrets, ['cred-pass', 'p@ss', 'p%40ss', basic64('alice', 'cred-pass')]);
+    });
+
+    it('takes a password with a stray % as written rather than dropping it and its masking', () => {
+      const s = connectionSettings({ baseUrl: 'http://bob:100%25-or-100%@gpu-box/v1' });
+      assert.deepEqual(s.basicAuth, { username: 'bob', password: '100%25-or-100%' });
+      assert.ok(s.secrets.includes('100%25-or-100%'), s.secrets.join(' '));
+    });
+
+    it('keeps the password secret even when the settings are refused, and refuses a user name Basic auth cannot carry', () => {
+      assert.deepEqual(connectionSecrets({ baseUrl: 'http://x', maxRetries: 'bad' }, { apiKey: 'sk-1234', password: 'pw-5678' }), ['sk-1234', 'pw-5678', basic64('', 'pw-5678')]);
+      assert.throws(() => connectionSettings({ baseUrl: 'http://x/v1' }, { username: 'a:b', password: 'pw' }), /user name for Basic auth may not hold a colon/);
+    });
   });
 });
