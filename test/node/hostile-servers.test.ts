@@ -239,6 +239,44 @@ describe('hostile servers through a real Node-RED', function () {
     });
   });
 
+  describe('an answer nested too deep for Node-RED to copy, with output 1 wired to two nodes', () => {
+    const nested = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+    for (const format of ['raw', 'text', 'choices'] as const) {
+      it(`not streamed (${format}): one BAD_RESPONSE and no result, rather than a result on one wire and an error after it`, async () => {
+        const f = await load((_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(`{"object":"text_completion","choices":[{"index":0,"text":"hi","finish_reason":"stop","deep":${nested(200_000)}}]}`);
+        }, { resultFormat: format });
+        const out = await f.run({ payload: 'x' });
+        assert.equal(out.results.length, 0, 'a result went out');
+        assert.equal(out.errors.length, 1);
+        assert.equal(out.errors[0].error.code, 'BAD_RESPONSE');
+        assert.match(out.errors[0].error.message, /nested deeper than 256 levels/);
+      });
+    }
+
+    it('streamed: the stream fails at the deep event, once', async () => {
+      const f = await load((req, res, body) => {
+        sse(req, res, body);
+        res.write(completionEvent('first '));
+        res.end(`data: {"choices":[{"index":0,"text":"x","deep":${nested(200_000)}}]}\n\ndata: [DONE]\n\n`);
+      }, { resultFormat: 'text' });
+      const out = await f.run({ payload: { prompt: 'x', stream: true } });
+      assert.equal(out.errors.length, 1);
+      assert.equal(out.errors[0].error.code, 'STREAM_ERROR');
+      assert.equal(out.completes.length, 0);
+    });
+
+    it('an error answer nested that deep still ends as one HTTP error', async () => {
+      const f = await load((_req, res) => {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(`{"error":${nested(200_000)}}`);
+      });
+      const out = await f.run({ payload: 'x' });
+      assert.equal(out.errors.length + out.results.length, 1);
+    });
+  });
+
   describe('a message Node-RED cannot copy', () => {
     const deep = () => {
       let value: Record<string, unknown> = {};

@@ -4,6 +4,7 @@ import { normalizeChoicesLogprobs } from '../stream/logprobs';
 import { readEventStream } from '../stream/read-event-stream';
 import type { ConnectionSettings } from '../connection/settings';
 import { readBody } from './read-body';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 import type { Outcome } from './retry-policy';
 import type { ResponseHeaders, Transport } from './transport';
 
@@ -112,6 +113,10 @@ function isEventStream(headers: ResponseHeaders): boolean {
 
 function parseBody(text: string, ok: boolean, status: number, secrets: readonly string[]): unknown {
   if (text === '' && !ok) return '';
+  if (nestsDeeperThan(text)) {
+    if (!ok) return scrubbedPreview(text, secrets);
+    throw new CompletionError('BAD_RESPONSE', `HTTP ${status} with JSON nested deeper than ${MAX_JSON_DEPTH} levels`, { status });
+  }
   try {
     return JSON.parse(text);
   } catch {

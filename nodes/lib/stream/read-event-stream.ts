@@ -5,6 +5,7 @@ import { LogprobsConverter } from './logprobs';
 import { consumeBody, type BodyLimits, type ChunkOutcome } from '../http/read-body';
 import { jsonMayHoldSecret, scrubbedPreview, scrubValue, StreamTextScrubber } from '../errors/scrub';
 import { SseDecoder } from './sse';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../http/json-depth';
 
 export interface EventStreamOptions {
   status: number;
@@ -97,6 +98,7 @@ function holdBackSecrets(chunk: Record<string, unknown>, text: StreamTextScrubbe
 }
 
 function parseEvent(data: string, eventName: string | undefined, status: number, index: number, secrets: readonly string[]): Record<string, unknown> {
+  if (nestsDeeperThan(data)) throw new CompletionError('STREAM_ERROR', `stream event ${index} is JSON nested deeper than ${MAX_JSON_DEPTH} levels`, { status });
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);
