@@ -105,6 +105,23 @@ describe('hostile servers through a real Node-RED', function () {
       assert.ok(!out.errors[0].error.message.includes(escapedKey), out.errors[0].error.message);
       assert.ok(!everything(f).includes(KEY));
     });
+
+    for (const format of ['raw', 'text'] as const) {
+      it(`quoted with escapes inside an error text, as a gateway wraps an upstream body it did not decode (${format}): masked in the error, its cause, the status and the result`, async () => {
+        const f = await load((_req, res) => {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          // The escapes are written escaped: once parsed, the message still reads \u0073\u006b…
+          res.end(JSON.stringify({ error: { message: `upstream said: {"detail":"bad key ${escapedKey}"}`, type: 'invalid_request_error' } }));
+        }, { resultFormat: format });
+        const out = await f.run({ payload: 'x' });
+        const seen = everything(f);
+        assert.ok(!seen.includes(escapedKey), 'the key, escaped, is in what the flow sees');
+        assert.ok(!seen.includes(escapedKey.replace(/\\/g, '\\\\')), 'the key, escaped, is in what the flow sees (as JSON)');
+        assert.ok(!seen.includes(KEY));
+        assert.match(seen, /bad key \*\*\*/);
+        assert.equal(out.errors.length + out.results.length, 1);
+      });
+    }
   });
 
   describe('every way a request can end settles the message', () => {

@@ -11,16 +11,85 @@ const MIN_SECRET_LENGTH = 4;
 
 const usable = (secrets: readonly string[]) => secrets.filter((s) => s.length >= MIN_SECRET_LENGTH);
 
+/** Characters JSON may write as an escape other than \u: a secret holding one can be spelt in a way its plain form is not found in. */
+const ESCAPABLE = /["\\\/\u0000-\u001f]/;
+
 export function scrubText(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
     if (secret.length >= MIN_SECRET_LENGTH && out.includes(secret)) out = out.split(secret).join(MASK);
   }
-  return out;
+  // A text may quote JSON it did not decode (a gateway wrapping an upstream's error
+  // body): the secret is then spelt with escapes, `\u0073k-…`, even inside a parsed string.
+  return mayBeEscaped(out, secrets) ? maskEscaped(out, usable(secrets)) : out;
 }
 
-/** Characters JSON may write as an escape other than \u: a secret holding one can be spelt in a way its plain form is not found in. */
-const ESCAPABLE = /["\\\/\u0000-\u001f]/;
+/** Whether a text can spell a secret through JSON escapes: only with `\u`, or with a secret that holds a character JSON escapes otherwise. */
+function mayBeEscaped(text: string, secrets: readonly string[]): boolean {
+  return text.includes('\\u') || (text.includes('\\') && secrets.some((s) => ESCAPABLE.test(s)));
+}
+
+/** How many layers of JSON quoting are looked through (a body quoted in a body quoted in a body). */
+const ESCAPE_LAYERS = 3;
+
+/** `text` with every stretch that spells a secret through JSON escapes masked. */
+function maskEscaped(text: string, secrets: readonly string[]): string {
+  const ranges = escapedSecretRanges(text, secrets, ESCAPE_LAYERS);
+  if (ranges.length === 0) return text;
+  ranges.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let at = 0;
+  for (const [start, end] of ranges) {
+    if (end <= at) continue;
+    out += text.slice(at, Math.max(at, start)) + (start >= at ? MASK : '');
+    at = end;
+  }
+  return out + text.slice(at);
+}
+
+/** Where in `text` a secret shows once its JSON escapes are decoded, layer by layer: [start, end) pairs. */
+function escapedSecretRanges(text: string, secrets: readonly string[], layers: number): [number, number][] {
+  if (layers === 0 || !text.includes('\\')) return [];
+  const { decoded, starts, ends } = decodeWithPositions(text);
+  if (decoded === text) return [];
+  const ranges: [number, number][] = [];
+  for (const secret of secrets) {
+    for (let at = decoded.indexOf(secret); at !== -1; at = decoded.indexOf(secret, at + secret.length)) {
+      ranges.push([starts[at], ends[at + secret.length - 1]]);
+    }
+  }
+  for (const [a, b] of escapedSecretRanges(decoded, secrets, layers - 1)) ranges.push([starts[a], ends[b - 1]]);
+  return ranges;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** JSON string escapes decoded, with where each decoded character came from in `text`. */
+function decodeWithPositions(text: string): { decoded: string; starts: number[]; ends: number[] } {
+  let decoded = '';
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    let char = text[i];
+    let width = 1;
+    if (char === '\\' && i + 1 < text.length) {
+      const next = text[i + 1];
+      if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+        char = String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+        width = 6;
+      } else if (SIMPLE_ESCAPES[next] !== undefined) {
+        char = SIMPLE_ESCAPES[next];
+        width = 2;
+      }
+    }
+    decoded += char;
+    starts.push(i);
+    ends.push(i + width);
+    i += width;
+  }
+  return { decoded, starts, ends };
+}
+
 
 /**
  * Whether the value parsed from this JSON text can hold a secret. Without a `\u` escape
@@ -58,7 +127,7 @@ export function scrubValue<T>(value: T, secrets: readonly string[]): T {
       for (let i = 0; i < container.length; i++) {
         const item: unknown = container[i];
         if (typeof item === 'string') {
-          if (list.some((s) => item.includes(s))) container[i] = scrubText(item, list);
+          if (mayHold(item, list)) container[i] = scrubText(item, list);
         } else if (item !== null && typeof item === 'object') {
           pending.push(item);
         }
@@ -69,19 +138,24 @@ export function scrubValue<T>(value: T, secrets: readonly string[]): T {
     for (const key of Object.keys(record)) {
       const item = record[key];
       let target = key;
-      if (list.some((s) => key.includes(s))) {
+      if (mayHold(key, list)) {
         target = scrubText(key, list);
         delete record[key];
         record[target] = item;
       }
       if (typeof item === 'string') {
-        if (list.some((s) => item.includes(s))) record[target] = scrubText(item, list);
+        if (mayHold(item, list)) record[target] = scrubText(item, list);
       } else if (item !== null && typeof item === 'object') {
         pending.push(item);
       }
     }
   }
   return value;
+}
+
+/** Whether a string can hold a secret, as it is or spelt through escapes. */
+function mayHold(text: string, secrets: readonly string[]): boolean {
+  return secrets.some((s) => text.includes(s)) || mayBeEscaped(text, secrets);
 }
 
 /**
