@@ -202,13 +202,38 @@ describe('hostile servers through a real Node-RED', function () {
         for (const stream of [false, true]) {
           const out = await f.run({ payload: { prompt: 'x', n: 2, stream } });
           assert.ok(out.results.filter((m) => !m.reset).length <= 2, `${out.results.length} messages`);
-          // Text not streamed is one message whatever the choices; the others would be one per choice.
-          if (format === 'choices' || stream) {
-            assert.equal(out.errors.length, 1, `${format}, ${stream ? 'streamed' : 'not streamed'}`);
-            assert.match(out.errors[0].error.code, /^(BAD_RESPONSE|STREAM_ERROR)$/);
-          }
+          assert.equal(out.errors.length, 1, `${format}, ${stream ? 'streamed' : 'not streamed'}`);
+          assert.match(out.errors[0].error.code, /^(BAD_RESPONSE|STREAM_ERROR)$/);
         }
       });
+
+      const odd: [string, unknown[]][] = [
+        ['indexes -1 and 7 for one choice', [{ text: 'a', index: -1 }, { text: 'b', index: 7 }]],
+        ['the same index twice', [{ text: 'a', index: 0 }, { text: 'b', index: 0 }]],
+        ['an index that is a word ("__proto__")', [{ text: 'a', index: '__proto__' }]],
+      ];
+      for (const [label, choices] of odd) {
+        it(`choices with ${label} are refused, not merged or placed by guess (${format})`, async () => {
+          const f = await load((req, res, body) => {
+            const full = choices.map((c) => ({ logprobs: null, finish_reason: 'stop', ...(c as object) }));
+            if (JSON.parse(body).stream !== true) {
+              res.writeHead(200, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model: 'm', choices: full }));
+              return;
+            }
+            sse(req, res, body);
+            res.end(full.map((c) => `data: ${JSON.stringify({ id: 'c', object: 'text_completion', created: 1, model: 'm', choices: [c] })}\n\n`).join('') + 'data: [DONE]\n\n');
+          }, { resultFormat: format });
+          for (const stream of [false, true]) {
+            // Two identical indexes in separate events are one choice's pieces: only the not-streamed answer is at fault.
+            if (stream && label.startsWith('the same')) continue;
+            const out = await f.run({ payload: { prompt: 'x', stream } });
+            assert.equal(out.errors.length, 1, `${stream ? 'streamed' : 'not streamed'}: ${JSON.stringify(out.results.map((m) => m.payload))}`);
+            assert.equal(out.errors[0].error.code, stream ? 'STREAM_ERROR' : 'BAD_RESPONSE');
+            assert.match(out.errors[0].error.message, /choice/);
+          }
+        });
+      }
     }
 
     it('a byte-order mark before the first event does not lose it', async () => {

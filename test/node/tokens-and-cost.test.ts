@@ -194,6 +194,23 @@ describe('tokens, context guard, usage, cost, budgets and the cache in a real No
       assert.equal(final.usage.completion_tokens, 8, 'four tokens for each of two choices');
     });
 
+    it('a server whose usage cannot be right (negative, a string, 1e308) neither empties the budget nor prices the answer at nothing', async () => {
+      const s = await server('llamacpp', 256);
+      const f = await load(s, 'llamacpp', { budgetTokens: '1000', pricePrompt: '1000', priceCompletion: '2000' }, { resultFormat: 'text' });
+      s.script({
+        kind: 'status', status: 200,
+        body: { object: 'text_completion', model: 'm', choices: [{ index: 0, text: ' the sea is wide', finish_reason: 'stop', logprobs: null }], usage: { prompt_tokens: -5, completion_tokens: '7', total_tokens: 1e308 } },
+      });
+      const out = await f.run({ payload: { prompt: 'Tell me about the sea', max_tokens: 50 } });
+      assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+      const { usage, cost } = out.results[0];
+      assert.equal(usage.source, 'counted');
+      assert.match(usage.note, /cannot be right/);
+      assert.ok(usage.total_tokens > 0 && usage.total_tokens < 100, JSON.stringify(usage));
+      assert.equal(1000 - budgetLeft(), usage.total_tokens, 'the budget is charged what the node counted');
+      assert.ok(cost.total > 0, 'priced by the counted tokens');
+    });
+
     it('a request the server refuses costs nothing: its reservation goes back, and the raw result carries no usage or cost', async () => {
       const s = await server('llamacpp', 256);
       const f = await load(s, 'llamacpp', { budgetTokens: '1000', pricePrompt: '1', priceCompletion: '2' }, { resultFormat: 'raw' });

@@ -21,7 +21,25 @@ export interface Usage {
   note?: string;
 }
 
-const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+/** More tokens than any request can hold (a context times the most choices): a server that says so is wrong. */
+const MAX_COUNT = 2 ** 31 - 1;
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_COUNT;
+
+/**
+ * A server's usage the node can pass on and charge a budget by: whole numbers, and a
+ * total that is the sum of its parts. One that is not (negative, a string, 1e308, a
+ * total that does not add up) is set aside, or it would empty a budget or price a
+ * message at nothing.
+ */
+function usable(reported: Record<string, unknown>): boolean {
+  if (!isCount(reported.total_tokens)) return false;
+  for (const part of ['prompt_tokens', 'completion_tokens'] as const) {
+    if (reported[part] !== undefined && reported[part] !== null && !isCount(reported[part])) return false;
+  }
+  const { prompt_tokens: prompt, completion_tokens: completion } = reported;
+  return !(isCount(prompt) && isCount(completion) && prompt + completion !== reported.total_tokens);
+}
 
 export interface UsageContext {
   /** The prompt's tokens as the node counted them (per prompt), if it did. */
@@ -35,8 +53,16 @@ export interface UsageContext {
   streamed: boolean;
 }
 
+/** The server's usage in an answer, if it reported one the node can use. */
+export function reportedUsage(body: unknown): Record<string, unknown> | undefined {
+  const given = (body as { usage?: unknown } | null)?.usage;
+  return given !== null && typeof given === 'object' && usable(given as Record<string, unknown>) ? (given as Record<string, unknown>) : undefined;
+}
+
 export function usageOf(body: unknown, context: UsageContext): Usage | undefined {
-  const reported = (body as { usage?: Record<string, unknown> } | null)?.usage;
+  const given = (body as { usage?: unknown } | null)?.usage;
+  const reported = reportedUsage(body);
+  const unusable = given !== undefined && given !== null && reported === undefined;
   const prompts = context.promptTokens && context.promptTokens.length > 1 ? context.promptTokens : undefined;
   const zeros = context.zeroUnlessStreamed && !context.streamed && reported && !reported.total_tokens;
   const partial = reported && typeof reported === 'object' && context.firstTaskOnly;
@@ -74,6 +100,7 @@ export function usageOf(body: unknown, context: UsageContext): Usage | undefined
     total_tokens: prompt !== undefined && context.completionTokens !== undefined ? prompt + context.completionTokens : undefined,
     prompts,
     source: 'counted',
+    note: unusable ? `the server's usage cannot be right (${JSON.stringify(given).slice(0, 120)}): these are the node's counts` : undefined,
   };
   return withoutUndefined(usage);
 }

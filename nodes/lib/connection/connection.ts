@@ -1,6 +1,7 @@
 import type { AgentOptions } from 'node:https';
 import { accountingOf, type Accounting } from '../accounting/accounting';
 import { Budget, type Spend } from '../accounting/budget';
+import { reportedUsage } from '../accounting/usage';
 import { abortError, CompletionError } from '../errors/errors';
 import { scrubText } from '../errors/scrub';
 import { attempt, type CompletionResponse, type OnEvent } from '../http/attempt';
@@ -206,14 +207,14 @@ export class Connection {
    * answers wait for nothing.
    */
   private answerNeedsCounting(response: CompletionResponse, promptTokens: number[] | undefined, partial: boolean): boolean {
-    const reported = (response.body as { usage?: { total_tokens?: unknown } } | null)?.usage?.total_tokens;
+    const reported = reportedUsage(response.body)?.total_tokens;
     if (typeof reported === 'number' && reported > 0 && !partial) return false;
     return promptTokens !== undefined && this.tokens.available && response.status >= 200 && response.status < 300;
   }
 
   /** The answer's tokens, counted by the node where the server reported none, or only part (`partial`). */
   private async countAnswer(response: CompletionResponse, request: Record<string, unknown>, promptTokens: number[] | undefined, signal: AbortSignal, partial = false): Promise<number | undefined> {
-    const reported = (response.body as { usage?: { total_tokens?: unknown } } | null)?.usage?.total_tokens;
+    const reported = reportedUsage(response.body)?.total_tokens;
     if (typeof reported === 'number' && reported > 0 && !partial) return undefined;
     if (!promptTokens || !this.tokens.available || response.status < 200 || response.status >= 300) return undefined;
     const choices = (response.body as { choices?: unknown } | null)?.choices;

@@ -32,6 +32,41 @@ export function choicesOf(response: CompletionResponse): Choice[] {
   return choices.filter((c): c is Choice => c !== null && typeof c === 'object');
 }
 
+/**
+ * Why a choice index cannot be one of the request's `expected` choices, if it cannot.
+ * A missing index is the first choice's (a server that sends one choice may leave it out).
+ */
+export function choiceIndexProblem(index: unknown, expected: number): string | undefined {
+  if (index === undefined) return undefined;
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= expected) {
+    return `choice ${JSON.stringify(index)} of a request for ${expected} choice${expected === 1 ? '' : 's'}`;
+  }
+  return undefined;
+}
+
+/**
+ * The choices of an answer, held to the request: no more than it asked for, each index a
+ * whole number below that count, none twice. A server that invents choices must not
+ * turn one answer into thousands of messages, nor a choice with an odd index be placed
+ * or merged where it does not belong.
+ */
+export function checkedChoices(response: CompletionResponse, expected: number): Choice[] {
+  const choices = choicesOf(response);
+  const refuse = (what: string) => {
+    throw new CompletionError('BAD_RESPONSE', `HTTP ${response.status} with ${what}`, { status: response.status });
+  };
+  if (choices.length > expected) refuse(`${choices.length} choices for a request of ${expected}`);
+  const seen = new Set<number>();
+  for (const [position, choice] of choices.entries()) {
+    const problem = choiceIndexProblem(choice.index, expected);
+    if (problem) refuse(problem);
+    const index = choice.index ?? position;
+    if (seen.has(index)) refuse(`choice ${index} twice`);
+    seen.add(index);
+  }
+  return choices;
+}
+
 /** Text per choice, ordered by choice index; a single string when there is one choice. */
 export function textOf(choices: Choice[]): string | string[] {
   const texts = [...choices]
@@ -63,8 +98,8 @@ export function withResponse(msg: Message, response: CompletionResponse): Messag
 
 /**
  * The result messages of a finished, non-streamed call, in the chosen format.
- * `expectedChoices`: how many the request asked for; an answer with more is refused in
- * `choices` format, which would send a message for each.
+ * `expectedChoices`: how many the request asked for; an answer with more, or with an
+ * index outside them, is refused in `text` and `choices` format (raw is as it came).
  */
 export function resultMessages(format: ResultFormat, response: CompletionResponse, source: MessageSource, expectedChoices = Infinity): Message[] {
   if (format === 'raw') {
@@ -73,15 +108,12 @@ export function resultMessages(format: ResultFormat, response: CompletionRespons
     return [msg];
   }
   requireOk(response);
-  const choices = choicesOf(response);
+  const choices = checkedChoices(response, expectedChoices);
   if (format === 'text') {
     const msg = withResponse(source.copy(), response);
     msg.payload = textOf(choices);
     msg.completion = response.body;
     return [msg];
-  }
-  if (choices.length > expectedChoices) {
-    throw new CompletionError('BAD_RESPONSE', `HTTP ${response.status} with ${choices.length} choices for a request of ${expectedChoices}`, { status: response.status });
   }
   const envelope = envelopeOf(response.body);
   return choices.map((choice, i) => {
@@ -91,10 +123,4 @@ export function resultMessages(format: ResultFormat, response: CompletionRespons
     msg.parts = { id: source.sequenceId, index: i, count: choices.length, type: 'array', len: 1 };
     return msg;
   });
-}
-
-/** Total tokens the server reports, for the node status. */
-export function tokensUsed(body: unknown): number | undefined {
-  const usage = (body as { usage?: { total_tokens?: unknown } } | null)?.usage;
-  return typeof usage?.total_tokens === 'number' ? usage.total_tokens : undefined;
 }

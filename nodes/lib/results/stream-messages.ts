@@ -1,6 +1,6 @@
 import type { CompletionResponse } from '../http/attempt';
 import { CompletionError } from '../errors/errors';
-import { choicesOf, envelopeOf, requireOk, textOf, withResponse, type Choice, type Message, type MessageSource, type ResultFormat } from './result-messages';
+import { choiceIndexProblem, choicesOf, envelopeOf, requireOk, textOf, withResponse, type Choice, type Message, type MessageSource, type ResultFormat } from './result-messages';
 
 /**
  * The messages of one streamed completion: one per event as it arrives, then the
@@ -30,6 +30,11 @@ export class StreamMessages {
     return this.format === 'text' && this.expectedChoices > 1;
   }
 
+  private requireIndex(index: unknown, status: number): void {
+    const problem = choiceIndexProblem(index, this.expectedChoices);
+    if (problem) throw new CompletionError('STREAM_ERROR', `the server sent ${problem}`, { status });
+  }
+
   private choiceSequence(index: number): string {
     return this.nested ? `${this.source.sequenceId}.${index}` : this.source.sequenceId;
   }
@@ -37,6 +42,10 @@ export class StreamMessages {
   /** The messages for one event, the moment it arrived. */
   chunk(event: Record<string, unknown>, status: number): Message[] {
     const choices = Array.isArray(event.choices) ? (event.choices as Array<Choice | null>) : [];
+    if (this.format === 'choices') {
+      // One message per event, whatever it holds; but not a choice the request did not ask for.
+      for (const choice of choices) this.requireIndex(choice?.index, status);
+    }
     if (this.format !== 'text') {
       const msg = this.source.copy();
       msg.statusCode = status;
@@ -48,12 +57,10 @@ export class StreamMessages {
     const out: Message[] = [];
     for (const choice of choices) {
       if (choice === null || typeof choice !== 'object') continue;
-      const index = typeof choice.index === 'number' ? choice.index : 0;
       // One message per choice of an event: a server that invents choices must not
       // turn one event into thousands of messages.
-      if (!Number.isInteger(index) || index < 0 || index >= this.expectedChoices) {
-        throw new CompletionError('STREAM_ERROR', `the server sent choice ${index} of a request for ${this.expectedChoices} choice${this.expectedChoices === 1 ? '' : 's'}`, { status });
-      }
+      this.requireIndex(choice.index, status);
+      const index = choice.index ?? 0;
       const count = this.deltas.get(index) ?? 0;
       this.deltas.set(index, count + 1);
       const position = this.nested ? count : this.textMessages;

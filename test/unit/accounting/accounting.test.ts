@@ -41,6 +41,25 @@ describe('unit: tokens, usage, cost and budgets', () => {
     assert.deepEqual(contextProblems([4090], undefined, 4096), [], 'no guess where the default is unknown');
   });
 
+  it('a server\'s usage that cannot be right is set aside: the node\'s counts where it has them, and a note; no usage otherwise', () => {
+    const streamed = false;
+    for (const bad of [
+      { prompt_tokens: -5, completion_tokens: '7', total_tokens: 1e308 },
+      { prompt_tokens: 2, completion_tokens: 3, total_tokens: Infinity },
+      { prompt_tokens: 2, completion_tokens: 3, total_tokens: 500 },
+      { prompt_tokens: 2.5, completion_tokens: 3, total_tokens: 5.5 },
+      { total_tokens: 2 ** 40 },
+    ]) {
+      const counted = usageOf({ usage: bad }, { streamed, promptTokens: [4], completionTokens: 6 });
+      assert.equal(counted?.source, 'counted', JSON.stringify(bad));
+      assert.equal(counted?.total_tokens, 10);
+      assert.match(counted!.note!, /cannot be right/);
+      assert.equal(usageOf({ usage: bad }, { streamed }), undefined, JSON.stringify(bad));
+    }
+    assert.equal(usageOf({ usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 } }, { streamed })?.source, 'server');
+    assert.equal(usageOf({ usage: { total_tokens: 5 } }, { streamed })?.total_tokens, 5, 'a total alone is fine');
+  });
+
   it('usage from the server, or counted and said so; partial server counts say so; LocalAI\'s zeros are no usage', () => {
     assert.deepEqual(usageOf({ usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8, prompt_tokens_details: { cached_tokens: 2 } } }, { streamed: false }),
       { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8, cached_tokens: 2, source: 'server' });
