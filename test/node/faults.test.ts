@@ -226,6 +226,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'TIMEOUT');
       assert.equal(error.cause.phase, 'response');
+      assert.match(error.message, /no answer within 0.3 s/);
       assert.equal(error.cause.attempts, 1);
       assert.equal(posts().length, 1);
     });
@@ -281,6 +282,7 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       const out = await f.run({ payload: 'x' });
       const error = assertFailure(out, 'TIMEOUT');
       assert.equal(error.cause.phase, 'response');
+      assert.match(error.message, /the answer started but was not complete within 0.5 s/, 'says the answer had started');
     });
 
     it('a drip slower than the timeout fails with TIMEOUT', async () => {

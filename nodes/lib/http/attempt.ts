@@ -49,10 +49,12 @@ export async function attempt(transport: Transport, settings: Settings, request:
   // The answer timeout runs until the answer is there: the whole body when not
   // streamed (a server may send its headers first and generate after), the first event
   // of a stream. Then only silences count (the idle timeout).
-  const responseTimer = setTimeout(
-    () => controller.abort(new CompletionError('TIMEOUT', `no answer within ${settings.responseTimeoutMs / 1000} s`, { phase: 'response' })),
-    settings.responseTimeoutMs,
-  );
+  let started = false;
+  const responseTimer = setTimeout(() => {
+    const seconds = settings.responseTimeoutMs / 1000;
+    const what = !started ? `no answer within ${seconds} s` : request.stream ? `the answer started but sent no event within ${seconds} s` : `the answer started but was not complete within ${seconds} s`;
+    controller.abort(new CompletionError('TIMEOUT', what, { phase: 'response' }));
+  }, settings.responseTimeoutMs);
   const limits = { maxBytes: settings.maxResponseBytes, idleMs: settings.idleTimeoutMs };
   const { secrets } = settings;
   let headers: ResponseHeaders = {};
@@ -64,6 +66,7 @@ export async function attempt(transport: Transport, settings: Settings, request:
     const opened = await transport.open(request.path, request.body, request.stream, controller.signal);
     const { status } = opened;
     headersAt = Date.now();
+    started = true;
     headers = scrubValue(opened.headers, secrets);
     const ok = status >= 200 && status < 300;
     if (!ok || !request.stream || !isEventStream(headers)) {
