@@ -8,6 +8,7 @@ import { dialogValues } from './lib/flow/typed-fields';
 import { buildRequest } from './lib/request/build-request';
 import { dialogDefaults, type DialogFields } from './lib/request/dialog-defaults';
 import { describeProblems } from './lib/request/validate';
+import { readsAsRequestJson } from './lib/request/json-text-payload';
 import { resultMessages, RESULT_FORMATS, type Message, type ResultFormat } from './lib/results/result-messages';
 import { expectedChoices, StreamMessages } from './lib/results/stream-messages';
 import { annotate } from './lib/results/annotate';
@@ -40,6 +41,7 @@ export = function register(RED: NodeAPI): void {
     const settling = new Set<Promise<void>>();
     let waiting = 0;
     let closed = false;
+    let warnedJsonText = false;
 
     const connectionNode = () => RED.nodes.getNode(config.api) as CompletionApiNode | null;
 
@@ -56,6 +58,10 @@ export = function register(RED: NodeAPI): void {
         return;
       }
 
+      if (!warnedJsonText && readsAsRequestJson(msg.payload)) {
+        warnedJsonText = true;
+        node.warn(RED._('create-completion.errors.payloadIsJsonText'));
+      }
       const built = buildRequest(defaults, await dialogValues(RED, node, config, msg), msg.payload, connection.settings.kind);
       if (!built.ok) {
         status.invalid(built.problems.map((p) => p.field));

@@ -108,6 +108,28 @@ describe('requests built by function, change, template and inject nodes', functi
     assertSent(out, { prompt: 'Tell me about owls', max_tokens: 3, stop: ['.'] });
   });
 
+  it("a template node left on plain text sends the request's JSON as the prompt, as the contract says, and the node warns once", async () => {
+    const f = await load([{
+      id: 'build', type: 'template', name: 'request', field: 'payload', fieldType: 'msg', format: 'json', syntax: 'mustache', output: 'str',
+      template: '{ "prompt": "Tell me about {{topic}}", "max_tokens": 3 }',
+      wires: [['cc']],
+    }]);
+    const warnings: unknown[] = [];
+    const node = f.node();
+    const warn = node.warn.bind(node);
+    node.warn = (m: unknown) => {
+      warnings.push(m);
+      warn(m);
+    };
+    await f.run({ topic: 'owls' }, { node: 'build' });
+    await f.run({ topic: 'cats' }, { node: 'build' });
+    assert.equal(sentBody()[0].prompt, '{ "prompt": "Tell me about owls", "max_tokens": 3 }');
+    assert.deepEqual(warnings, ['create-completion.errors.payloadIsJsonText'], 'warned once for two messages');
+    // A prompt that is JSON without a prompt of its own is a prompt like any other.
+    await f.run({ payload: '{"name": "a JSON document to continue"}' });
+    assert.equal(warnings.length, 1);
+  });
+
   it('the model can come from the message, flow context or environment, as a typed input', async () => {
     // The server answers whatever the model; what matters is the name it was asked for.
     const f = await load([fn('msg.chosen = "model-from-msg"; return msg;')], { model: 'chosen', modelType: 'msg' });
