@@ -237,5 +237,16 @@ describe('tokens, context guard, usage, cost, budgets and the cache in a real No
       await f.run({ payload: { prompt: 'cache me', temperature: 0, stream: true } });
       assert.equal(completions(s).length, 3, 'not deterministic, or streamed: sent');
     });
+
+    it('finds the same request built another way: its parameters in another order', async () => {
+      const s = await server('openai', 4096);
+      const f = await load(s, 'openai', { cache: true, cacheTtl: '60' }, { model: 'demo-instruct', max_tokens: '3', resultFormat: 'text' });
+      await f.run({ payload: { prompt: 'cache me', temperature: 0, logit_bias: { 50: 1, 60: 2 }, stop: ['.'] } });
+      const again = await f.run({ payload: { stop: ['.'], logit_bias: { 60: 2, 50: 1 }, temperature: 0, prompt: 'cache me' } });
+      assert.equal(again.results[0].cached, true);
+      assert.equal(completions(s).length, 1);
+      const other = await f.run({ payload: { stop: [','], logit_bias: { 60: 2, 50: 1 }, temperature: 0, prompt: 'cache me' } });
+      assert.equal(other.results[0].cached, undefined, 'another value is another request');
+    });
   });
 });

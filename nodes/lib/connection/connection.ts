@@ -82,7 +82,7 @@ export class Connection {
   private async completeHeld(request: Record<string, unknown>, held: { body?: string }, options: CompleteOptions): Promise<Completed> {
     const startedAt = Date.now();
     const streamed = request.stream === true;
-    const cacheKey = this.cache && !options.plain && ResponseCache.cacheable(request) ? held.body : undefined;
+    const cacheKey = this.cache && !options.plain && ResponseCache.cacheable(request) ? ResponseCache.keyOf(request) : undefined;
     const hit = cacheKey !== undefined ? this.cache!.get(cacheKey) : undefined;
     if (hit) return { ...hit, accounting: accountingOf(hit, { startedAt, slotAt: startedAt, streamed, cached: true }) };
 

@@ -14,7 +14,7 @@ interface Entry {
 
 /**
  * Answers to deterministic requests (temperature 0 or a seed, one choice, not
- * streamed), kept by their exact request body, so a repeated request is answered
+ * streamed), kept by their request (keyOf), so a repeated request is answered
  * without sending it. Bounded by entries, bytes and age. Each hit is a fresh copy: a
  * flow may change the message it gets.
  */
@@ -29,6 +29,19 @@ export class ResponseCache {
     if (request.stream === true) return false;
     if ((request.n ?? 1) !== 1 || (request.best_of ?? 1) !== 1) return false;
     return request.temperature === 0 || (typeof request.seed === 'number');
+  }
+
+  /**
+   * The key of a request: its JSON with every object's keys in order, so the same request
+   * built another way (a change node setting fields one by one, a function node's literal)
+   * finds the same answer.
+   */
+  static keyOf(request: Record<string, unknown>): string {
+    return JSON.stringify(request, (_key, value: unknown) =>
+      value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : value,
+    );
   }
 
   get(key: string): CompletionResponse | undefined {
