@@ -282,6 +282,14 @@ export class Connection {
       .sort();
   }
 
+  /**
+   * Takes the waiting requests of `signals` out of the queue: a closing node aborts its
+   * messages a few at a time, and none of them may be sent when a slot frees meanwhile.
+   */
+  withdraw(signals: ReadonlySet<AbortSignal>): void {
+    this.limiter.withdraw(signals);
+  }
+
   close(): void {
     this.transport.close();
   }
