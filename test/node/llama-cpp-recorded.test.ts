@@ -139,13 +139,6 @@ describe('llama.cpp: every recorded completion (builds b10359 and v0.5.0) throug
     // llama.cpp's own form of logit_bias, pairs in an array: the API's is an object.
     '47': ['logit_bias'],
     '48': ['logit_bias'],
-    // The prompt forms of llama.cpp's own README, and max_tokens -1 (its no limit).
-    '58': ['prompt'],
-    '59': ['prompt'],
-    '60': ['prompt'],
-    '61': ['prompt'],
-    '62': ['prompt'],
-    '63': ['max_tokens'],
   };
   /** Recordings whose answer fails the message, by build and number. */
   const FAILS: Record<string, string> = {
