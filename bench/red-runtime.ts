@@ -17,6 +17,8 @@ import { ROOT } from './common';
 export interface EmbeddedRed {
   hub: ProbeHub;
   getNode(id: string): any;
+  /** Deploys `flow` as the editor's Deploy button does in the mode given; resolves once the flows have started again. */
+  deploy(flow: object[], type: 'full' | 'flows' | 'nodes'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +86,11 @@ RED.nodes.registerType('bench-http', { category: 'common', defaults: { url: {}, 
   return {
     hub: probeHub(),
     getNode: (id: string) => nodes.getNode(id),
+    deploy: async (next, type) => {
+      const started = flowsStarted();
+      await runtime.flows.setFlows({ flows: { flows: next, credentials }, deploymentType: type });
+      await started;
+    },
     stop: async () => {
       await RED.stop();
       server.close();

@@ -25,7 +25,7 @@ import readline from 'node:readline';
 import type { LoopOptions } from './loop';
 import { REQUEST, ROOT } from './common';
 import type { StreamingResult } from './scenarios/streaming';
-import type { LongLineResult, QueueResult, SoakResult } from './scenarios/memory';
+import type { LongLineResult, QueueResult, SettleResult, SoakResult } from './scenarios/memory';
 import type { OwnCostResult } from './scenarios/own-cost';
 import type { Row, RowResult, ThroughputResult } from './scenarios/throughput';
 import type { TokensResult } from './scenarios/tokens';
@@ -207,6 +207,10 @@ async function main(): Promise<void> {
   const queue = await runWorker<QueueResult>('queue', { baseUrl, benchUrl: bench.url, queueCount: QUEUE, promptBytes: PROMPT_BYTES }, 300_000);
   loads.push(load());
 
+  log('settling a full queue on deploy…');
+  const settle = await runWorker<SettleResult>('settle', { baseUrl, benchUrl: bench.url }, 300_000);
+  loads.push(load());
+
   log('long lines…');
   const lines = await runWorker<LongLineResult[]>('long-line', { baseUrl, benchUrl: bench.url, lineSizes: LINE_SIZES }, 600_000);
   loads.push(load());
@@ -318,6 +322,10 @@ async function main(): Promise<void> {
       '    heap held (after full GCs) / RSS / time to take them all / time to stop the flow',
       `${mb(queueDelta)} (${thousands(queueDelta / Math.max(1, queue.queued + queue.inFlight))} B per waiting message) / ${mb(queue.rssAfter)} / ${thousands(queue.enqueueMs)} ms / ${thousands(queue.stopMs)} ms`,
     ],
+    [
+      `settling the queue on deploy: ${thousands(settle.queued)} small messages queued behind one that never ends, then a deploy of the node alone: deploy time / longest event-loop stall / caught as ABORTED`,
+      `${thousands(settle.deployMs)} ms / ${fixed(settle.longestStallMs, 1)} ms / ${thousands(settle.caught)}`,
+    ],
     ...lines.map((l) => [
       `one SSE line of ${mb(l.bytes)} in 4 KB pieces (limit 16 MB): outcome, time, CPU, longest event-loop stall`,
       `${l.ok ? `read, ${thousands(l.textLength ?? 0)} characters of text` : `${l.code ?? ''} ${l.message ?? ''}`.trim()}; ${fixed(l.seconds, 2)} s; ${thousands(l.cpuMs)} ms CPU; ${fixed(l.longestStallMs, 1)} ms`,
@@ -407,7 +415,7 @@ async function main(): Promise<void> {
     `- create-completion: result format raw, connection maxInFlight ${CONCURRENCY}, everything else at its defaults (context guard on, OpenAI kind, no budget, no cache). The core \`http request\` node: method POST, JSON object payload, \`ret\` obj, keep-alive on. The reference rows: a bare \`node:http\` loop (keep-alive agent, JSON by hand); a bare undici \`Pool.request()\` loop (undici is not a dependency: the row runs where BENCH_UNDICI names an installed copy); and "the least a Node-RED node can do": a bench node (\`bench/nodes/probe.ts\`, \`bench-http\`) that POSTs the payload with \`node:http\` and sends the parsed answer and the input on its two outputs, with no checks, limits, timeouts, retries, scrubbing or status, so the gap between it and the bare loop is Node-RED's own cost per message.`,
     `- Own work: the plain functions from nodes/lib in a tight loop on a real response from the demo server (${own.bodyBytes} bytes), ${thousands(own.iterations)} iterations after a warm-up.`,
     `- Streaming delay: the bench server stamps each event with \`performance.timeOrigin + performance.now()\` just before writing it; the delay is read when create-completion calls \`send()\` with that event's message (a Node-RED \`onSend\` hook), on the same clock. Many streams: ${thousands(STREAMS)} messages sent at once into one node (maxInFlight ${thousands(STREAMS)}), each a stream of ${QUICK ? 10 : 50} events 100 ms apart; the delays count from the moment every stream has sent its first event (the time to open them all is given apart), and since the streams started together their events arrive in bursts of ${thousands(STREAMS)}, as a server that batches its streams sends them; the heap they hold is read (after full GCs) while as many streams are open and paused between events. Events/s: one stream of ${thousands(QUICK ? 3000 : 20_000)} tokens from the demo server, written as fast as it can.`,
-    `- Queue: ${thousands(QUEUE)} messages, each with a prompt of its own of ${PROMPT_BYTES / 1024} KB, into one node with maxInFlight 1 against a server that never answers; the queue's limits left at the connection's defaults. Heap: heapUsed after full GCs (\`--expose-gc\`) minus before. Long lines: one event whose \`data:\` line has the size given, written in 4 KB pieces, through a connection at its defaults (16 MB response limit); CPU time of the Node-RED process and the longest event-loop stall (\`monitorEventLoopDelay\`, 1 ms resolution) from sending to the outcome.`,
+    `- Queue: ${thousands(QUEUE)} messages, each with a prompt of its own of ${PROMPT_BYTES / 1024} KB, into one node with maxInFlight 1 against a server that never answers; the queue's limits left at the connection's defaults. Heap: heapUsed after full GCs (\`--expose-gc\`) minus before. Settling: as many small messages as the default queue takes behind one that never ends, then a deploy of the modified node only (its Catch node keeps running); the longest event-loop stall (\`monitorEventLoopDelay\`, 1 ms resolution) from the deploy until the last message is caught. Long lines: one event whose \`data:\` line has the size given, written in 4 KB pieces, through a connection at its defaults (16 MB response limit); CPU time of the Node-RED process and the longest event-loop stall (\`monitorEventLoopDelay\`, 1 ms resolution) from sending to the outcome.`,
     '- Tokens: OpenAI\'s encoding as the node uses it (nodes/lib/tokens/openai-encoding.ts), on English-like text that differs each time; the context guard\'s own step (count the prompt, look up the context length, compare) timed alone with its caches warm, against the demo server in its llama.cpp dialect (a llamacpp connection counts with `POST /tokenize` and reads `n_ctx` from `GET /v1/models`), and whole messages with the guard on and off; a cache hit (connection cache on, temperature 0) against the same request sent, in rounds side by side.',
     '',
     '## Clients',

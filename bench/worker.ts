@@ -38,6 +38,8 @@ async function run(scenario: string, args: WorkerArgs): Promise<unknown> {
       return (require('./scenarios/tokens') as typeof import('./scenarios/tokens')).tokens(args.tokens!);
     case 'queue':
       return memory().queuedHeap(`${args.benchUrl}/hang/v1`, args.queueCount!, args.promptBytes!);
+    case 'settle':
+      return memory().settleQueue(`${args.benchUrl}/hang/v1`);
     case 'long-line':
       return memory().longLines(args.benchUrl!, args.lineSizes!);
     case 'soak':

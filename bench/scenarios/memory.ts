@@ -4,6 +4,10 @@
  *   never gets an answer, under the connection's default limits (10,000 waiting, 64 MB
  *   of waiting request bodies): how many wait, how many are refused with QUEUE_FULL, and
  *   the heap they hold;
+ * - settling the queue: as many small messages as the queue takes by default, behind one
+ *   request that never ends, then a deploy of the changed node alone (its Catch node stays):
+ *   how long the deploy takes and the longest event-loop stall while every message ends as
+ *   a caught error;
  * - the soak: heap growth over many requests through one node;
  * - a long line: one SSE `data:` line of many megabytes, fed in 4 KB pieces: CPU time and
  *   the longest event-loop stall while the node reads it.
@@ -86,6 +90,57 @@ export async function queuedHeap(hangUrl: string, count: number, promptBytes: nu
     maxQueue: connection.settings.maxQueue, maxQueueBytes: connection.settings.maxQueueBytes,
     heapBefore, heapAfter, rssAfter, enqueueMs, stopMs: performance.now() - s0,
   };
+}
+
+export interface SettleResult {
+  queued: number;
+  caught: number;
+  deployMs: number;
+  longestStallMs: number;
+}
+
+/**
+ * The queue's default limit of small messages into one node with maxInFlight 1 against a
+ * server that never answers, then a deploy of that node alone: each message ends as
+ * ABORTED, caught by the Catch node, which the deploy leaves running.
+ */
+export async function settleQueue(hangUrl: string): Promise<SettleResult> {
+  const z = 'bench';
+  const flow = [
+    { id: z, type: 'tab', label: 'bench' },
+    { id: 'api', type: 'completion-api', name: 'settle', baseUrl: hangUrl, responseTimeout: '600', idleTimeout: '600', maxRetries: '0', maxInFlight: '1' },
+    completionNode('cc', 'api', z, [['results'], ['pass']]),
+    { id: 'results', z, type: 'bench-sink', wires: [] },
+    { id: 'pass', z, type: 'bench-sink', wires: [] },
+    { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
+    { id: 'errors', z, type: 'bench-sink', wires: [] },
+  ];
+  const red = await startRed(flow, { api: { apiKey: BENCH_API_KEY } });
+  try {
+    let caught = 0;
+    red.hub.onSink = (sink, msg) => {
+      if (sink === 'errors' && msg.error?.code === 'ABORTED') caught++;
+    };
+    const connection = red.getNode('api').connection as { settings: { maxQueue: number }; limiter: { active: number; waiting: unknown[] } };
+    const count = connection.settings.maxQueue + 1;
+    const node = red.getNode('cc') as { receive(m: object): void };
+    for (let i = 0; i < count; i++) node.receive({ _msgid: `s${i}`, payload: { ...REQUEST, prompt: `prompt ${i}` } });
+    const { limiter } = connection;
+    await waitUntil(() => limiter.active + limiter.waiting.length >= count, 120_000, 20);
+    await new Promise((r) => setTimeout(r, 200));
+    const queued = limiter.waiting.length;
+    await collect();
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    const t0 = performance.now();
+    await red.deploy(flow.map((n) => ((n as { id: string }).id === 'cc' ? { ...n, name: 'changed' } : n)), 'nodes');
+    const deployMs = performance.now() - t0;
+    await waitUntil(() => caught >= count, 60_000, 5);
+    loop.disable();
+    return { queued, caught, deployMs, longestStallMs: loop.max / 1e6 };
+  } finally {
+    await red.stop();
+  }
 }
 
 export interface SoakResult extends LoopResult {

@@ -57,8 +57,9 @@ export function llamacpp(settings: DialectSettings): DialectRules {
     const nProbs = Math.trunc(Number(fieldValue(body, ['n_probs', 'logprobs'])?.value ?? 0));
     const requested = Math.trunc(Number(fieldValue(body, ['n_predict', 'max_completion_tokens', 'max_tokens'])?.value ?? -1));
     // v0.5.0 server-context.cpp:1884-1898: at least one token is generated (max_tokens 0
-    // gives one, as the v0.5.0 server answered), and generation stops when the context is full.
-    const room = Math.max(1, contextLength - 1 - Math.max(...counts));
+    // gives one, as the v0.5.0 server answered), and generation stops when the context is full
+    // (v0.5.0 63: 254 tokens after a prompt of 2 in a context of 256).
+    const room = Math.max(1, contextLength - Math.max(...counts));
     const maxTokens = requested < 0 ? room : Math.min(Math.max(1, requested), room);
     const temperature = fieldValue(body, ['temperature'])?.value;
     const task: Task = {

@@ -229,6 +229,14 @@ const CASES: Record<string, Case> = {
   '55': { values: sameMessage },
   '56': {},
   '57': {},
+  // The prompt forms beyond the API's four, and max_tokens -1.
+  '58': { values: samePromptTokens },
+  '59': { values: samePromptTokens },
+  '60': { values: samePromptTokens },
+  '61': { values: samePromptTokens },
+  '62': { values: sameMessage },
+  '63': { values: (rec, mine, l) => assert.equal(mine.usage.total_tokens, rec.usage.total_tokens, `${l}: no limit fills the context`) },
+  '64': { values: (rec, mine, l) => assert.deepEqual([mine.tokens.length, mine.tokens[0]], [rec.tokens.length, rec.tokens[0]], `${l}: no BOS before a leading token id`) },
 };
 
 function runRecording(set: string, r: Recording, server: () => CompletionServer, override?: Partial<Case>): void {

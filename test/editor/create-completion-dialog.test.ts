@@ -221,6 +221,26 @@ describe('create-completion dialog', () => {
       );
     });
 
+    it('takes the prompt forms and the max_tokens of no limit that llama.cpp\'s profile names, there only', () => {
+      const llama = { api: 'conn-llamacpp', promptType: 'json' };
+      for (const prompt of ['["hello", [15043, 29871]]', '[15043, "world"]', '["hello", 15043]', '{"prompt_string": "hello"}', '{"prompt_string": "hello <__media__>", "multimodal_data": ["aGVsbG8="]}', '[{"prompt_string": "a"}, ["b", 1], "c", [2]]']) {
+        assertValid('create-completion', def, 'prompt', prompt, llama);
+        assertInvalid('create-completion', def, 'prompt', prompt, { api: 'conn-openai', promptType: 'json' });
+        assertInvalid('create-completion', def, 'prompt', prompt, { api: 'conn-vllm', promptType: 'json' });
+      }
+      for (const prompt of ['[1212, 318]', '[[1212, 318], [13]]', '["a", "b"]', '"text"']) assertValid('create-completion', def, 'prompt', prompt, llama);
+      for (const prompt of ['[]', '[["a", "b"]]', '{"prompt_string": "x", "multimodal": []}', '[1, {"prompt_string": "x"}]', '{"text": "x"}']) {
+        assert.equal(
+          check('create-completion', def, 'prompt', prompt, llama),
+          `Prompt: ${String(lookup(readCatalog('en-US', 'create-completion'), 'create-completion.validation.promptOwnForms')).replace('__server__', CONNECTION_FACTS.profiles.llamacpp.label)}`,
+          prompt,
+        );
+      }
+      assertValid('create-completion', def, 'max_tokens', '-1', { api: 'conn-llamacpp' });
+      assertInvalid('create-completion', def, 'max_tokens', '-2', { api: 'conn-llamacpp' });
+      assertInvalid('create-completion', def, 'max_tokens', '-1', { api: 'conn-openai' });
+    });
+
     it('refuses what the connection\'s server refuses or ignores, with the runtime\'s reason', () => {
       const why = (kind: keyof typeof CONNECTION_FACTS.profiles, param: string) => {
         const profile = CONNECTION_FACTS.profiles[kind];

@@ -427,6 +427,43 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       assert.deepEqual(warnings, ['create-completion.errors.abortedOnClose']);
     });
 
+    it('a long queue is settled over many turns of the event loop: each message one catchable error, none sent', async () => {
+      const queued = 3000;
+      counting = await startCountingServer({ hang: true });
+      suite.flow = await FlowHarness.load({ api: { baseUrl: counting.url, maxInFlight: '1', maxQueue: String(queued), timeout: '60' }, credentials: { apiKey: KEY } });
+      const f = suite.flow;
+      const node = f.node();
+      const settled = recordSettled(node);
+      const ids = Array.from({ length: queued + 1 }, (_, i) => `long-${i}`);
+      for (const id of ids) node.receive({ _msgid: id, payload: id });
+      await waitUntil(() => counting!.open === 1);
+      await sleep(200);
+      assert.equal(settled.length, 0);
+      // A timer that runs while the messages are settling sees some of them ended and some
+      // not: the event loop turned in between.
+      const seenPartway = new Set<number>();
+      const ticker = setInterval(() => {
+        if (settled.length > 0 && settled.length < ids.length) seenPartway.add(settled.length);
+      }, 1);
+      try {
+        // Only the changed node restarts: the Catch node stays and sees every error.
+        const flows = helper._redNodes.getFlows().flows.map((n: Msg) => (n.id === 'cc' ? { ...n, name: 'changed' } : n));
+        await helper.setFlows(flows, 'nodes');
+      } finally {
+        clearInterval(ticker);
+      }
+      await sleep(100);
+      assert.equal(settled.length, ids.length);
+      assert.ok(seenPartway.size >= 2, `the event loop turned ${seenPartway.size} times while the messages were settling`);
+      const caught = new Map<string, string[]>();
+      for (const e of f.events.filter((e) => e.kind === 'error')) caught.set(e.msg._msgid, [...(caught.get(e.msg._msgid) ?? []), e.msg.error.code]);
+      for (const id of ids) assert.deepEqual(caught.get(id), ['ABORTED'], `${id} was caught as ${JSON.stringify(caught.get(id))}`);
+      assert.equal(new Set(settled.map((s) => s.id)).size, ids.length, 'each message ended once');
+      assert.ok(!f.events.some((e) => e.kind === 'result' || e.kind === 'pass'));
+      assert.equal(counting.requests.length, 1, 'no queued message went out');
+      assert.equal(counting.open, 0);
+    });
+
     it('a message waiting between retries is settled at once when the flow closes', async () => {
       const f = await load({ maxRetries: '2' });
       suite.server.script({ kind: 'status', status: 503, headers: { 'retry-after-ms': '20000' } });

@@ -82,6 +82,81 @@ describe('tokens, context guard, usage, cost, budgets and the cache in a real No
     });
   });
 
+  describe('llama.cpp\'s own prompt forms and its max_tokens of no limit', () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => 3000 + i);
+    const tokenized = (s: CompletionServer) => s.requests.filter((r) => /tokenize$/.test(r.pathname)).map((r) => r.body as { content: unknown; add_special?: boolean });
+
+    it('token ids with texts among them: the texts are counted by the server, the ids as themselves, and the guard holds them to the context', async () => {
+      const s = await server('llamacpp');
+      const f = await load(s, 'llamacpp', {}, { resultFormat: 'raw' });
+      // 60 ids and two words: 62 tokens, no BOS (the prompt opens with an id).
+      const tooMuch = await f.run({ payload: { prompt: [...ids(60), 'word0 word1'], max_tokens: 4 } });
+      assert.equal(tooMuch.errors[0]?.error.code, 'INVALID_REQUEST', JSON.stringify(tooMuch.results[0]?.payload));
+      assert.match(tooMuch.errors[0].error.message, /max_tokens asks for 4 tokens, and with the prompt's 62 that makes 66, more than the model's context of 64 tokens/);
+      assert.deepEqual(tokenized(s), [{ content: 'word0 word1', add_special: false }], 'only the text is tokenized, without the prompt\'s BOS');
+      // Opened by a text, the prompt starts with BOS: 1 + 2 + 58 = 61, and 3 more fit.
+      const fits = await f.run({ payload: { prompt: ['word0 word1', ...ids(58)], max_tokens: 3 } });
+      assert.equal(fits.errors.length, 0, JSON.stringify(fits.errors[0]?.error));
+      assert.equal(fits.results[0].payload.status, 200);
+      assert.equal(fits.results[0].payload.body.usage.prompt_tokens, 61, 'the server counts it as the node did');
+      assert.equal(completions(s).length, 1, 'the prompt over the context was not sent');
+    });
+
+    it('a text and token ids are two prompts, each counted; prompt objects are counted as their text', async () => {
+      const s = await server('llamacpp', 256);
+      const f = await load(s, 'llamacpp', {}, { resultFormat: 'choices' });
+      const out = await f.run({ payload: { prompt: ['word0 word1 word2', ids(5), { prompt_string: 'word3' }], max_tokens: 2 } });
+      assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+      assert.equal(out.results.length, 3, 'a choice for each prompt');
+      // The server's usage covers the first prompt only: the node counts all three.
+      assert.deepEqual(out.results[0].usage.prompts, [4, 5, 2]);
+      assert.equal(completions(s).length, 1);
+    });
+
+    it('a prompt with multimodal_data: the guard cannot count its media and lets it go; the server answers for itself', async () => {
+      const s = await server('llamacpp');
+      const f = await load(s, 'llamacpp', {}, { resultFormat: 'raw' });
+      const out = await f.run({ payload: { prompt: { prompt_string: 'word0 <__media__>', multimodal_data: ['aGVsbG8='] }, max_tokens: 2 } });
+      assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+      // The demo model, like the recorded one, has no media support (v0.5.0 recording 62).
+      assert.equal(out.results[0].payload.status, 400);
+      assert.match(out.results[0].payload.body.error.message, /^Multimodal data provided/);
+      assert.equal(completions(s).length, 1, 'sent, not refused');
+    });
+
+    it('max_tokens -1 is no limit, as a blank one: the guard needs only the prompt to fit, a budget reserves up to the context', async () => {
+      const s = await server('llamacpp');
+      const f = await load(s, 'llamacpp', { budgetTokens: '100' }, { resultFormat: 'raw' });
+      const out = await f.run({ payload: { prompt: words(10), max_tokens: -1 } });
+      assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+      const usage = out.results[0].payload.body.usage;
+      assert.equal(usage.total_tokens, 64, 'the server generated until the context was full');
+      // 36 of 100 are left; the next may take up to the whole context (64), as may a blank max_tokens.
+      for (const maxTokens of [-1, null]) {
+        const over = await f.run({ payload: { prompt: words(10), max_tokens: maxTokens } });
+        assert.equal(over.errors[0]?.error.code, 'BUDGET_EXCEEDED', JSON.stringify(over.results[0]?.payload?.body?.usage));
+        assert.match(over.errors[0].error.message, /this request may take 64/);
+      }
+      assert.equal((await f.run({ payload: { prompt: words(10), max_tokens: 5 } })).errors.length, 0, 'a request that fits what is left goes');
+      const tooLong = await f.run({ payload: { prompt: words(70), max_tokens: -1 } });
+      assert.deepEqual(tooLong.errors[0]?.error.cause.fields.map((p: { field: string }) => p.field), ['prompt']);
+      assert.equal(completions(s).length, 2);
+    });
+
+    it('another kind refuses them before sending, with the forms it takes', async () => {
+      const s = await server('vllm');
+      const f = await load(s, 'vllm', {}, { model: 'demo-instruct' });
+      for (const prompt of [[15043, 'world'], ['hello', [15043]], { prompt_string: 'hello' }]) {
+        const out = await f.run({ payload: { prompt, max_tokens: 2 } });
+        assert.equal(out.errors[0]?.error.code, 'INVALID_REQUEST', JSON.stringify(prompt));
+        assert.match(out.errors[0].error.message, /prompt must be a string, an array of strings, an array of token ids, or an array of token-id arrays/);
+      }
+      const minus = await f.run({ payload: { prompt: 'x', max_tokens: -1 } });
+      assert.deepEqual(minus.errors[0]?.error.cause.fields.map((p: { field: string }) => p.field), ['max_tokens']);
+      assert.equal(completions(s).length, 0);
+    });
+  });
+
   describe('what every result carries', () => {
     for (const format of ['raw', 'text', 'choices'] as const) {
       for (const stream of [false, true]) {

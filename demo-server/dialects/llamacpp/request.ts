@@ -2,7 +2,7 @@
 // prompt forms. Sources as in ../llamacpp.ts.
 
 import { BOS, countPieces, encode } from '../../tokenizer';
-import { isInt, isObject } from '../common';
+import { has, isInt, isObject } from '../common';
 import type { Reply } from '../types';
 import { INT32_MAX } from './constants';
 
@@ -165,28 +165,35 @@ export function fieldRefusal(body: Record<string, unknown>, fields: Field[]): Re
 // ---------------------------------------------------------------------------------------
 // Prompts (v0.5.0 server-common.cpp:980-1030 tokenize_input_prompts): an array without
 // numbers is several prompts, anything else is one; an element is a string, a token list, a
-// mixed list of strings and tokens, or {prompt_string}; an empty list is refused.
+// mixed list of strings and tokens, or {prompt_string} (a string or such a list); an empty
+// list is refused. The model has no media support, so multimodal_data is refused (v0.5.0 62).
 
 export type Subprompt = { text: string; tokens: number } | { ids: number[] };
 
 const ELEMENTS_ERROR = '"prompt" elements must be a string, a list of tokens, a JSON object containing a prompt string, or a list of mixed strings & tokens.';
+const MEDIA_ERROR = 'Multimodal data provided, but model does not support multimodal requests.';
 
 /** One prompt's tokens as the server counts them: BOS first when text is tokenized with
- * add_special (rec 02: 6 = BOS + 5; rec 23: "a" is 2; rec 22: [1,2,3] is 3, no BOS). */
-function subprompt(p: unknown): Subprompt | null {
+ * add_special (rec 02: 6 = BOS + 5; rec 23: "a" is 2; rec 22: [1,2,3] is 3, no BOS); the
+ * error text where the server refuses it. */
+function subprompt(p: unknown): Subprompt | string {
   if (typeof p === 'string') return { text: p, tokens: 1 + countPieces(p) };
   if (Array.isArray(p) && p.length > 0 && p.every((x) => isInt(x))) return { ids: p as number[] };
   if (Array.isArray(p) && p.length > 0 && p.every((x) => isInt(x) || typeof x === 'string') && p.some((x) => typeof x === 'string')) {
     const ids = mixedTokens(p as Array<string | number>, true);
     return { ids };
   }
-  if (isObject(p) && typeof p.prompt_string === 'string') return subprompt(p.prompt_string);
-  return null;
+  if (isObject(p) && (typeof p.prompt_string === 'string' || Array.isArray(p.prompt_string))) {
+    if (has(p, 'multimodal_data')) return MEDIA_ERROR;
+    return subprompt(p.prompt_string);
+  }
+  return ELEMENTS_ERROR;
 }
 
-/** tokenize_mixed: strings are tokenized, numbers kept; BOS once at the start with add_special. */
+/** tokenize_mixed: strings are tokenized, numbers kept; with add_special, BOS before the
+ * first piece when it is a string (v0.5.0 64: [15043, "world"] has none). */
 export function mixedTokens(parts: Array<string | number>, addSpecial: boolean): number[] {
-  const ids: number[] = addSpecial ? [BOS.id] : [];
+  const ids: number[] = addSpecial && typeof parts[0] === 'string' ? [BOS.id] : [];
   for (const part of parts) {
     if (typeof part === 'number') ids.push(part);
     else ids.push(...encode(part));
@@ -201,7 +208,7 @@ export function parsePrompts(prompt: unknown): Subprompt[] | Reply {
   const out: Subprompt[] = [];
   for (const item of items) {
     const sp = subprompt(item);
-    if (!sp) return taskError(400, ELEMENTS_ERROR);
+    if (typeof sp === 'string') return taskError(400, sp);
     out.push(sp);
   }
   return out;

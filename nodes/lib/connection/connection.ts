@@ -8,7 +8,8 @@ import { attempt, type CompletionResponse, type OnEvent } from '../http/attempt'
 import { readBody } from '../http/read-body';
 import { decide } from '../http/retry-policy';
 import { Transport } from '../http/transport';
-import { contextProblems } from '../tokens/context-guard';
+import { promptsOf } from '../request/prompts';
+import { contextProblems, generationLimit } from '../tokens/context-guard';
 import { ContextLengths } from '../tokens/context-length';
 import { TokenCounter } from '../tokens/token-counter';
 import { Limiter } from './limiter';
@@ -92,6 +93,7 @@ export class Connection {
     let slotAt = startedAt;
     let ready: string | undefined = held.body;
     let weight = 0;
+    let contextLength: number | undefined;
     if (this.limiter.full) {
       weight = held.body?.length ?? 0;
       ready = undefined;
@@ -108,7 +110,10 @@ export class Connection {
           // Counted and known already (the usual case for a repeated prompt): no wait.
           const counted = this.checkContextNow(request);
           promptTokens = counted === STILL_TO_COUNT ? await this.checkContext(request, options.signal) : counted;
-          settle = this.budget.active ? this.budget.reserve(this.estimate(request, promptTokens)) : undefined;
+          if (this.budget.active) {
+            contextLength = await this.contextForEstimate(request, options.signal);
+            settle = this.budget.reserve(this.estimate(request, promptTokens, contextLength));
+          }
         }
         const text = ready ?? JSON.stringify(request);
         ready = undefined;
@@ -129,7 +134,7 @@ export class Connection {
       firstTaskOnly, zeroUnlessStreamed: profile.usage.zeroUnlessStreamed,
     });
     // A refused request generated nothing: its reservation goes back whole.
-    settle?.(answered ? { tokens: accounting.usage?.total_tokens ?? this.estimate(request, promptTokens).tokens, cost: accounting.cost?.total ?? 0 } : { tokens: 0, cost: 0 });
+    settle?.(answered ? { tokens: accounting.usage?.total_tokens ?? this.estimate(request, promptTokens, contextLength).tokens, cost: accounting.cost?.total ?? 0 } : { tokens: 0, cost: 0 });
     if (cacheKey !== undefined) this.cache!.put(cacheKey, response);
     return { ...response, accounting };
   }
@@ -153,7 +158,7 @@ export class Connection {
   }
 
   private guard(counts: number[], request: Record<string, unknown>, length: number | undefined): void {
-    const problems = length ? contextProblems(counts, request.max_tokens, length, this.settings.kind.profile.defaultMaxTokens) : [];
+    const problems = length ? contextProblems(counts, generationLimit(request, this.settings.kind.profile), length) : [];
     if (problems.length > 0) {
       throw new CompletionError('INVALID_REQUEST', `invalid request: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`, { fields: problems });
     }
@@ -162,8 +167,9 @@ export class Connection {
   /**
    * The prompt's tokens, counted where a guard or a budget needs them and the server can
    * count; a prompt that with max_tokens cannot fit the model's context fails here,
-   * naming both numbers. Counting that fails (the server cannot say) lets the request go
-   * on: the server then has the last word.
+   * naming both numbers. Counting that fails lets the request go on, and the server then
+   * has the last word: the server cannot say, or the prompt has media whose tokens only the
+   * server knows (MEDIA_NOT_COUNTED).
    */
   private async checkContext(request: Record<string, unknown>, signal: AbortSignal): Promise<number[] | undefined> {
     const needed = (this.settings.contextGuard || this.budget.active) && this.tokens.available;
@@ -180,12 +186,27 @@ export class Connection {
     return counts;
   }
 
-  /** What a request may spend at most: its prompt and, for every choice, the tokens it may generate. */
-  private estimate(request: Record<string, unknown>, promptTokens: number[] | undefined): Spend {
+  /** The model's context length, where the request may generate until it is full and the budget must know how far that is. */
+  private contextForEstimate(request: Record<string, unknown>, signal: AbortSignal): Promise<number | undefined> | undefined {
+    if (generationLimit(request, this.settings.kind.profile) !== 'context') return undefined;
+    const model = typeof request.model === 'string' ? request.model : '';
+    const known = this.contexts.now(model);
+    return known.known ? Promise.resolve(known.length) : this.contexts.of(model, signal);
+  }
+
+  /**
+   * What a request may spend at most: its prompt and, for every choice, the tokens it may
+   * generate; generation without a limit, as far as the model's context goes, where it is known.
+   */
+  private estimate(request: Record<string, unknown>, promptTokens: number[] | undefined, contextLength: number | undefined): Spend {
     const prompt = promptTokens?.reduce((a, b) => a + b, 0) ?? 0;
-    const perChoice = typeof request.max_tokens === 'number' ? request.max_tokens : this.settings.kind.profile.defaultMaxTokens ?? 0;
     const n = typeof request.n === 'number' ? request.n : 1;
-    const tokens = prompt + perChoice * n * Math.max(1, promptTokens?.length ?? 1);
+    // Each prompt's tokens; 0 where they are not counted.
+    const counts = promptTokens?.length ? promptTokens : promptsOf(request.prompt).map(() => 0);
+    if (counts.length === 0) counts.push(0);
+    const limit = generationLimit(request, this.settings.kind.profile);
+    const generated = (count: number) => (typeof limit === 'object' ? limit.tokens : limit === 'context' && contextLength ? Math.max(0, contextLength - count) : 0);
+    const tokens = prompt + n * counts.reduce((sum, count) => sum + generated(count), 0);
     const prices = this.settings.prices;
     const cost = prices ? (prompt * prices.prompt + (tokens - prompt) * prices.completion) / 1e6 : 0;
     return { tokens, cost };
@@ -283,6 +304,14 @@ export class Connection {
       .sort();
   }
 
+  /**
+   * Takes the waiting requests of `signals` out of the queue: a closing node aborts its
+   * messages a few at a time, and none of them may be sent when a slot frees meanwhile.
+   */
+  withdraw(signals: ReadonlySet<AbortSignal>): void {
+    this.limiter.withdraw(signals);
+  }
+
   close(): void {
     this.transport.close();
   }
@@ -309,7 +338,5 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** How many generations a request asks for: each prompt, n times. */
 function tasksOf(request: Record<string, unknown>): number {
-  const { prompt } = request;
-  const prompts = Array.isArray(prompt) && prompt.length > 0 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0])) ? prompt.length : 1;
-  return prompts * (typeof request.n === 'number' ? request.n : 1);
+  return Math.max(1, promptsOf(request.prompt).length) * (typeof request.n === 'number' ? request.n : 1);
 }

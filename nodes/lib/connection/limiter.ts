@@ -1,6 +1,10 @@
 import { abortError, CompletionError } from '../errors/errors';
 
 interface Waiter {
+  signal: AbortSignal;
+  bytes: number;
+  /** Still in the queue: neither started nor withdrawn. */
+  queued: boolean;
   start: () => void;
 }
 
@@ -12,7 +16,7 @@ interface Waiter {
  */
 export class Limiter {
   private active = 0;
-  private readonly waiting: Waiter[] = [];
+  private waiting: Waiter[] = [];
   private waitingBytes = 0;
 
   constructor(private readonly maxActive: number, private readonly maxWaiting: number, private readonly maxWaitingBytes = Infinity) {}
@@ -72,13 +76,19 @@ export class Limiter {
     this.waitingBytes += bytes;
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
-        const at = this.waiting.indexOf(waiter);
-        if (at !== -1) this.waiting.splice(at, 1);
-        this.waitingBytes -= bytes;
+        if (waiter.queued) {
+          waiter.queued = false;
+          this.waiting.splice(this.waiting.indexOf(waiter), 1);
+          this.waitingBytes -= bytes;
+        }
         reject(abortError(signal));
       };
       const waiter: Waiter = {
+        signal,
+        bytes,
+        queued: true,
         start: () => {
+          waiter.queued = false;
           signal.removeEventListener('abort', onAbort);
           this.waitingBytes -= bytes;
           this.active++;
@@ -88,6 +98,24 @@ export class Limiter {
       signal.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(waiter);
     });
+  }
+
+  /**
+   * Takes the waiting tasks of `signals` out of the queue at once, so that none of them can
+   * start while their owner, which is going away, aborts them a few at a time. Each still
+   * fails, as aborted, once its signal is; until then it holds no place in the queue.
+   */
+  withdraw(signals: ReadonlySet<AbortSignal>): void {
+    const staying: Waiter[] = [];
+    for (const waiter of this.waiting) {
+      if (!signals.has(waiter.signal)) {
+        staying.push(waiter);
+        continue;
+      }
+      waiter.queued = false;
+      this.waitingBytes -= waiter.bytes;
+    }
+    this.waiting = staying;
   }
 
   private release(): void {

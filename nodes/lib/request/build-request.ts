@@ -88,7 +88,7 @@ export function buildRequest(defaults: DialogDefaults, dialog: DialogValues, pay
   if (dialog.model !== undefined && dialog.model !== '') params.model = typeof dialog.model === 'string' ? dialog.model.trim() : dialog.model;
   const { request, problems } = mergeRequest(params, payload);
   problems.unshift(...defaults.problems);
-  problems.push(...validateRequest(request, kind.profile.limits, kind.profile.modelOptional), ...kind.gaps(request), ...misspeltParams(request, KNOWN_PARAMS));
+  problems.push(...validateRequest(request, kind.profile), ...kind.gaps(request), ...misspeltParams(request, KNOWN_PARAMS));
   if (problems.length > 0) return { ok: false, problems };
   kind.adapt(request);
   const serialized = serializeRequest(request);

@@ -28,6 +28,27 @@ export const LOGIT_BIAS_MAX = 100;
  */
 export type RequestLimits = Partial<Record<'logprobs' | 'stop' | 'n' | 'best_of', number | null>>;
 
+/**
+ * Prompt forms a server takes besides the seed's four (a string, strings, token ids, arrays
+ * of token ids). `mixed`: token ids and texts in one array, one prompt; an array of prompts
+ * may hold such arrays, but no id at its top, where an id makes the whole array one prompt.
+ * `object`: `{ prompt_string, multimodal_data }`, a text and the media (base64) its markers
+ * stand for, alone or in an array of prompts.
+ */
+export interface PromptForms {
+  mixed?: boolean;
+  object?: boolean;
+}
+
+/** How a server kind's requests may differ from the seed's; its profile (servers/profiles.ts) holds each. */
+export interface RequestDialect {
+  limits?: RequestLimits;
+  modelOptional?: boolean;
+  promptForms?: PromptForms;
+  /** A max_tokens below 0 that the server takes as no limit. */
+  maxTokensNoLimit?: { value: number };
+}
+
 /** Numeric limits, shared by the runtime schema and the editor's validators. */
 export const NUMBER_LIMITS: Record<(typeof NUMBER_PARAMS)[number], { integer: boolean; min?: number; max?: number }> = {
   best_of: { integer: true, min: 0, max: 20 },
@@ -61,35 +82,61 @@ function maxOf(limits: RequestLimits, name: keyof RequestLimits, seed: number): 
   return limit === undefined ? seed : limit === null ? Number.MAX_SAFE_INTEGER : limit;
 }
 
+/** The seed's four prompt forms, or a server's own (PromptForms). */
+function promptSchema(forms: PromptForms = {}): Record<string, unknown> {
+  if (!forms.mixed && !forms.object) {
+    return {
+      oneOf: [
+        { type: 'string' },
+        { type: 'array', items: { type: 'string' } },
+        { type: 'array', minItems: 1, items: TOKEN_ID },
+        { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: TOKEN_ID } },
+      ],
+    };
+  }
+  // One prompt as an array: token ids, and texts among them where the server mixes them.
+  // An id in it tells it from an array of prompts.
+  const onePrompt = forms.mixed
+    ? { type: 'array', minItems: 1, items: { anyOf: [TOKEN_ID, { type: 'string' }] }, contains: TOKEN_ID }
+    : { type: 'array', minItems: 1, items: TOKEN_ID };
+  const object = {
+    type: 'object',
+    required: ['prompt_string'],
+    // A misspelt key would be ignored by the server.
+    additionalProperties: false,
+    properties: { prompt_string: { type: 'string' }, multimodal_data: { type: 'array', items: { type: 'string' } } },
+  };
+  const single = forms.object ? [onePrompt, object] : [onePrompt];
+  return {
+    oneOf: [
+      { type: 'string' },
+      ...single,
+      // Several prompts; the server refuses an empty list.
+      { type: 'array', minItems: 1, items: { anyOf: [{ type: 'string' }, ...single] } },
+    ],
+  };
+}
+
 /**
- * The seed's request schema, with a server kind's limits. `nullable` is gone because
- * the request builder drops nulls before validation (a null in msg.payload means "do
- * not send this"). Cross-field rules the seed states in prose are CROSS_FIELD_RULES.
+ * The seed's request schema, as a server kind's dialect changes it. `nullable` is gone
+ * because the request builder drops nulls before validation (a null in msg.payload means
+ * "do not send this"). Cross-field rules the seed states in prose are CROSS_FIELD_RULES.
  */
-export function requestSchema(limits: RequestLimits = {}, modelOptional = false): Record<string, unknown> {
+export function requestSchema(dialect: RequestDialect = {}): Record<string, unknown> {
+  const limits = dialect.limits ?? {};
   const numbers: Record<string, Record<string, unknown>> = {};
   for (const [name, seed] of Object.entries(NUMBER_LIMITS)) {
     const schema = numberSchema(seed);
     if (name === 'logprobs' || name === 'n' || name === 'best_of') schema.maximum = maxOf(limits, name, seed.max!);
     numbers[name] = schema;
   }
+  if (dialect.maxTokensNoLimit) numbers.max_tokens.minimum = dialect.maxTokensNoLimit.value;
   return {
     type: 'object',
-    required: modelOptional ? ['prompt'] : ['model', 'prompt'],
+    required: dialect.modelOptional ? ['prompt'] : ['model', 'prompt'],
     properties: {
       model: { type: 'string', minLength: 1 },
-      prompt: {
-        oneOf: [
-          { type: 'string' },
-          { type: 'array', items: { type: 'string' } },
-          { type: 'array', minItems: 1, items: TOKEN_ID },
-          {
-            type: 'array',
-            minItems: 1,
-            items: { type: 'array', minItems: 1, items: TOKEN_ID },
-          },
-        ],
-      },
+      prompt: promptSchema(dialect.promptForms),
       ...numbers,
       echo: { type: 'boolean' },
       stream: { type: 'boolean' },
@@ -127,11 +174,19 @@ export const CROSS_FIELD_RULES = [
 ] as const;
 
 /** Plain-words descriptions of the fields whose schema is a union. */
-export function unionDescription(field: string, limits: RequestLimits = {}): string {
-  if (field === 'prompt') return 'must be a string, an array of strings, an array of token ids, or an array of token-id arrays';
+export function unionDescription(field: string, dialect: RequestDialect = {}): string {
+  if (field === 'prompt') return promptDescription(dialect.promptForms);
   if (field === 'stop') {
-    const max = limits.stop === undefined ? MAX_STOP_SEQUENCES : limits.stop;
+    const stop = dialect.limits?.stop;
+    const max = stop === undefined ? MAX_STOP_SEQUENCES : stop;
     return max === null ? 'must be a string or an array of strings' : `must be a string or an array of 1 to ${max} strings`;
   }
   return 'is invalid';
+}
+
+function promptDescription(forms: PromptForms = {}): string {
+  if (!forms.mixed && !forms.object) return 'must be a string, an array of strings, an array of token ids, or an array of token-id arrays';
+  const one = [forms.mixed ? 'an array of token ids and texts (with at least one id)' : 'an array of token ids'];
+  if (forms.object) one.push('a { prompt_string, multimodal_data } object');
+  return `must be a string, ${one.join(', ')}, or a non-empty array of prompts, each a string or ${one.length > 1 ? 'one of those' : 'such an array'}`;
 }

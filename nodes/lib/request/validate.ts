@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { CROSS_FIELD_RULES, MAX_STOP_SEQUENCES, requestSchema, unionDescription, type RequestLimits } from './schema';
+import { CROSS_FIELD_RULES, MAX_STOP_SEQUENCES, requestSchema, unionDescription, type RequestDialect } from './schema';
 
 /** One offending field and why, e.g. `{ field: 'temperature', reason: 'must be <= 2 (got 3)' }`. */
 export interface FieldProblem {
@@ -8,21 +8,20 @@ export interface FieldProblem {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-/** One compiled schema per set of limits: a handful of server kinds share a few. */
+/** One compiled schema per dialect: a handful of server kinds share a few. */
 const compiled = new Map<string, ValidateFunction>();
-/** The same, found by the limits object itself (a server profile's), without spelling it out per message. */
-const byObject = new WeakMap<RequestLimits, { optional?: ValidateFunction; required?: ValidateFunction }>();
+/** The same, found by the dialect object itself (a server profile), without spelling it out per message. */
+const byObject = new WeakMap<RequestDialect, ValidateFunction>();
+const SEED: RequestDialect = {};
 
-function checkerFor(limits: RequestLimits, modelOptional: boolean): ValidateFunction {
-  let known = byObject.get(limits);
-  if (!known) byObject.set(limits, (known = {}));
-  const slot = modelOptional ? 'optional' : 'required';
-  let check = known[slot];
+function checkerFor(dialect: RequestDialect): ValidateFunction {
+  let check = byObject.get(dialect);
   if (check) return check;
-  const key = `${modelOptional}${JSON.stringify(limits)}`;
+  const { limits = {}, modelOptional = false, promptForms = {}, maxTokensNoLimit } = dialect;
+  const key = JSON.stringify([limits, modelOptional, promptForms.mixed === true, promptForms.object === true, maxTokensNoLimit?.value]);
   check = compiled.get(key);
-  if (!check) compiled.set(key, (check = ajv.compile(requestSchema(limits, modelOptional))));
-  known[slot] = check;
+  if (!check) compiled.set(key, (check = ajv.compile(requestSchema(dialect))));
+  byObject.set(dialect, check);
   return check;
 }
 
@@ -56,20 +55,20 @@ function valueAt(request: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
-function unionReason(field: string, value: unknown, limits: RequestLimits): string {
+function unionReason(field: string, value: unknown, dialect: RequestDialect): string {
   if (field === 'stop' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-    return value.length === 0 ? 'must hold at least one sequence' : `allows at most ${limits.stop ?? MAX_STOP_SEQUENCES} sequences`;
+    return value.length === 0 ? 'must hold at least one sequence' : `allows at most ${dialect.limits?.stop ?? MAX_STOP_SEQUENCES} sequences`;
   }
-  return unionDescription(field, limits);
+  return unionDescription(field, dialect);
 }
 
-function describe(error: ErrorObject, request: Record<string, unknown>, limits: RequestLimits): string {
+function describe(error: ErrorObject, request: Record<string, unknown>, dialect: RequestDialect): string {
   if (error.keyword === 'required') return 'is required';
   if (error.keyword === 'propertyNames') return `keys must be token ids (got "${shortText(String(error.params.propertyName))}")`;
   const field = topField(error);
   const value = valueAt(request, error.instancePath);
   const got = ` (got ${shortValue(value)})`;
-  if (error.keyword === 'oneOf') return unionReason(field, value, limits) + got;
+  if (error.keyword === 'oneOf') return unionReason(field, value, dialect) + got;
   if (error.keyword === 'minLength' && error.params.limit === 1) return 'must not be empty';
   const inner = error.instancePath.split('/').slice(2).join('/');
   const where = inner ? `[${inner}] ` : '';
@@ -101,13 +100,14 @@ function crossFieldProblems(request: Record<string, unknown>): FieldProblem[] {
 export const MAX_REASONS_PER_FIELD = 10;
 
 /**
- * Every problem of a merged request, one entry per offending field (a field with
- * several faults gets its reasons joined, the first ten and a count of the rest), so one
- * error can name them all. Linear in the number of faults: a logit_bias of forty
- * thousand bad entries is described as fast as it is checked.
+ * Every problem of a merged request, against the seed's schema or a server kind's dialect
+ * of it (its profile), one entry per offending field (a field with several faults gets its
+ * reasons joined, the first ten and a count of the rest), so one error can name them all.
+ * Linear in the number of faults: a logit_bias of forty thousand bad entries is described
+ * as fast as it is checked.
  */
-export function validateRequest(request: Record<string, unknown>, limits: RequestLimits = {}, modelOptional = false): FieldProblem[] {
-  const checkSchema = checkerFor(limits, modelOptional);
+export function validateRequest(request: Record<string, unknown>, dialect: RequestDialect = SEED): FieldProblem[] {
+  const checkSchema = checkerFor(dialect);
   const byField = new Map<string, { reasons: Set<string>; more: number }>();
   const add = (field: string, reason: () => string) => {
     let entry = byField.get(field);
@@ -122,7 +122,7 @@ export function validateRequest(request: Record<string, unknown>, limits: Reques
       if (error.schemaPath.includes('/oneOf/')) continue;
       // A key that is not a token id fails propertyNames and its inner pattern: one is enough.
       if (error.schemaPath.includes('/propertyNames/')) continue;
-      add(topField(error), () => describe(error, request, limits));
+      add(topField(error), () => describe(error, request, dialect));
     }
   }
   for (const problem of crossFieldProblems(request)) add(problem.field, () => problem.reason);

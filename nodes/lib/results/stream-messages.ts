@@ -1,6 +1,7 @@
 import type { CompletionResponse } from '../http/attempt';
 import { CompletionError } from '../errors/errors';
 import { choiceIndexProblem, choicesOf, envelopeOf, requireOk, textOf, withResponse, type Choice, type Message, type MessageSource, type ResultFormat } from './result-messages';
+import { promptsOf } from '../request/prompts';
 
 /**
  * The messages of one streamed completion: one per event as it arrives, then the
@@ -172,7 +173,5 @@ export class StreamMessages {
 /** How many choices a request asks for: `n` for each prompt of a batch. */
 export function expectedChoices(request: Record<string, unknown>): number {
   const n = typeof request.n === 'number' && request.n > 0 ? request.n : 1;
-  const prompt = request.prompt;
-  const prompts = Array.isArray(prompt) && prompt.length > 0 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0])) ? prompt.length : 1;
-  return n * prompts;
+  return n * Math.max(1, promptsOf(request.prompt).length);
 }

@@ -9,7 +9,7 @@
  * "rec NN"). Profiles are plain data (JSON-safe), so they can travel to the editor.
  */
 
-import { SEED_PARAMS } from '../request/schema';
+import { SEED_PARAMS, type PromptForms } from '../request/schema';
 
 export const SERVER_KIND_IDS = [
   'llamacpp', 'ollama', 'vllm', 'lmstudio', 'localai', 'sglang', 'tgi', 'openrouter', 'other', 'openai', 'azure', 'azure-v1',
@@ -101,8 +101,15 @@ export interface ServerProfile {
   blankMeans: string;
   /** The server answers a request without a model (it serves the model it has loaded). */
   modelOptional?: boolean;
-  /** What the server generates when max_tokens is blank, where that is a number. */
-  defaultMaxTokens?: number;
+  /**
+   * What the server generates when max_tokens is blank: a number, or `context`: until the
+   * end of text or until the model's context is full.
+   */
+  defaultMaxTokens?: number | 'context';
+  /** A max_tokens below the API's 0 that the server takes as no limit, as it takes a blank one. */
+  maxTokensNoLimit?: { value: number; source: string };
+  /** Prompt forms the server takes besides the API's four; the schema, the token counting and the dialog follow them. */
+  promptForms?: PromptForms & { source: string };
   /** Fields whose blank is not what a user expects: a warning in the dialog. */
   blankWarnings: Array<{ param: string; why: string; source: string }>;
   notes: string[];
@@ -210,6 +217,16 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
     contextLength: 'models-meta-n_ctx',
     blankMeans: 'the server\'s defaults, set when it was started (temperature 0.8, top_p 0.95, top_k 40; max_tokens: until the end of text or the context)',
     modelOptional: true, // rec 03: no model, answered with the loaded one
+    // server-context.cpp: a task's n_predict of -1 takes the server's --n-predict, itself -1
+    // (no limit) unless set; generation stops when the context is full (v0.5.0 rec 63: 254
+    // tokens after a prompt of 2 in a context of 256).
+    defaultMaxTokens: 'context',
+    maxTokensNoLimit: { value: -1, source: `${LLAMA} tools/server/server-schema.cpp (n_predict, hard limits -1..INT32_MAX); ${V050}, rec 63` },
+    promptForms: {
+      mixed: true,
+      object: true,
+      source: `${LLAMA} tools/server/README.md (POST /completion, prompt) and server-common.cpp (tokenize_input_prompts); ${V050}, rec 58-62`,
+    },
     blankWarnings: [],
     notes: [
       'n is limited by the server\'s slots (-np); more is a 400 from the server (rec 12)',

@@ -1,5 +1,6 @@
 import { CompletionError } from '../errors/errors';
 import { readBody } from '../http/read-body';
+import { promptPieces, promptsOf } from '../request/prompts';
 import type { Target, Transport } from '../http/transport';
 import type { ServerProfile } from '../servers/profiles';
 import { openaiTokenIds } from './openai-encoding';
@@ -52,54 +53,58 @@ export class TokenCounter {
    * text's own tokens (a generated answer, a logit bias by text).
    */
   async tokenIds(text: string, model: string, signal: AbortSignal, asPrompt = false): Promise<number[]> {
-    const key = `${asPrompt ? 'p' : 't'}${model}\u0000${text}`;
-    const hit = this.cache.get(key);
-    if (hit) {
-      // Refresh: the map's order is the eviction order.
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit;
-    }
+    const key = cacheKey(text, model, asPrompt);
+    const hit = this.cached(key);
+    if (hit) return hit;
     const ids = tokenCountingOf(this.profile) === 'encoding' ? await openaiTokenIds(text) : await this.askServer(text, model, signal, asPrompt);
     this.remember(key, text.length, ids);
     return ids;
   }
 
-  /**
-   * Tokens per prompt, when every text of the prompt is already counted (or it is made
-   * of token ids): no wait at all. Undefined when something is still to count.
-   */
-  countedNow(prompt: unknown, model: string): number[] | undefined {
-    const known = (text: string): number | undefined => {
-      const key = `${model}\u0000${text}`;
-      const hit = this.cache.get(key);
-      if (!hit) return undefined;
+  private cached(key: string): number[] | undefined {
+    const hit = this.cache.get(key);
+    if (hit) {
+      // Refresh: the map's order is the eviction order.
       this.cache.delete(key);
       this.cache.set(key, hit);
-      return hit.length;
-    };
-    if (typeof prompt === 'string') {
-      const n = known(prompt);
-      return n === undefined ? undefined : [n];
     }
-    if (!Array.isArray(prompt) || prompt.length === 0) return [];
-    if (prompt.every((p) => typeof p === 'number')) return [prompt.length];
+    return hit;
+  }
+
+  /**
+   * Tokens per prompt, when every text of the prompt is already counted (or it is made
+   * of token ids): no wait at all. Undefined when something is still to count, or cannot be.
+   */
+  countedNow(prompt: unknown, model: string): number[] | undefined {
     const counts: number[] = [];
-    for (const part of prompt) {
-      const n = Array.isArray(part) ? part.length : known(String(part));
-      if (n === undefined) return undefined;
-      counts.push(n);
+    for (const one of promptsOf(prompt)) {
+      const pieces = promptPieces(one);
+      if (typeof pieces === 'string') return undefined;
+      let count = pieces.ids;
+      for (const { text, opens } of pieces.texts) {
+        const hit = this.cached(cacheKey(text, model, opens));
+        if (!hit) return undefined;
+        count += hit.length;
+      }
+      counts.push(count);
     }
     return counts;
   }
 
-  /** Tokens per prompt of a request's prompt, in whichever of the four forms; token ids count as they are. */
+  /**
+   * Tokens per prompt of a request's prompt, in any form its server takes: texts are counted
+   * (the one that opens a prompt with the tokens a prompt starts with), token ids count as
+   * they are. A prompt the node cannot count (media) fails with the reason.
+   */
   async countPrompts(prompt: unknown, model: string, signal: AbortSignal): Promise<number[]> {
-    if (typeof prompt === 'string') return [(await this.tokenIds(prompt, model, signal, true)).length];
-    if (!Array.isArray(prompt) || prompt.length === 0) return [];
-    if (prompt.every((p) => typeof p === 'number')) return [prompt.length];
     const counts: number[] = [];
-    for (const part of prompt) counts.push(Array.isArray(part) ? part.length : (await this.tokenIds(String(part), model, signal, true)).length);
+    for (const one of promptsOf(prompt)) {
+      const pieces = promptPieces(one);
+      if (typeof pieces === 'string') throw new Error(`cannot count the tokens of ${pieces}`);
+      let count = pieces.ids;
+      for (const { text, opens } of pieces.texts) count += (await this.tokenIds(text, model, signal, opens)).length;
+      counts.push(count);
+    }
     return counts;
   }
 
@@ -133,6 +138,11 @@ export class TokenCounter {
     if (!ids) throw new CompletionError('BAD_RESPONSE', `${endpoint.path} answered without token ids`);
     return ids;
   }
+}
+
+/** A counted text's place in the cache: with a prompt's special tokens (`p`) or without (`t`), per model. */
+function cacheKey(text: string, model: string, asPrompt: boolean): string {
+  return `${asPrompt ? 'p' : 't'}${model}\u0000${text}`;
 }
 
 /** The request each server's tokenize endpoint reads; for a prompt, special tokens added as the completion adds them, so counts match its usage. */

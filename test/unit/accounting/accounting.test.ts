@@ -4,7 +4,8 @@ import { costOf } from '../../../nodes/lib/accounting/cost';
 import { durationMs, rateLimitOf } from '../../../nodes/lib/accounting/rate-limit';
 import { truncatedChoices, usageOf } from '../../../nodes/lib/accounting/usage';
 import { ResponseCache } from '../../../nodes/lib/connection/response-cache';
-import { contextProblems } from '../../../nodes/lib/tokens/context-guard';
+import { contextProblems, generationLimit } from '../../../nodes/lib/tokens/context-guard';
+import { serverKind } from '../../../nodes/lib/servers/server-kinds';
 import { openaiTokenIds } from '../../../nodes/lib/tokens/openai-encoding';
 
 describe('unit: tokens, usage, cost and budgets', () => {
@@ -32,13 +33,27 @@ describe('unit: tokens, usage, cost and budgets', () => {
   });
 
   it('refuses a prompt that cannot fit the context, naming both numbers', () => {
-    assert.deepEqual(contextProblems([100], 50, 4096), []);
-    assert.deepEqual(contextProblems([5000], 16, 4096).map((p) => p.field), ['prompt']);
-    const [overMax] = contextProblems([4000], 200, 4096);
+    const asked = (tokens: number) => ({ tokens, asked: true });
+    assert.deepEqual(contextProblems([100], asked(50), 4096), []);
+    assert.deepEqual(contextProblems([5000], asked(16), 4096).map((p) => p.field), ['prompt']);
+    const [overMax] = contextProblems([4000], asked(200), 4096);
     assert.equal(overMax.field, 'max_tokens');
     assert.match(overMax.reason, /^asks for 200 tokens, and with the prompt's 4000 that makes 4200, more than the model's context of 4096 tokens/);
-    assert.match(contextProblems([4090], undefined, 4096, 16)[0].reason, /^is blank, so the server generates up to 16 tokens/);
+    assert.match(contextProblems([4090], { tokens: 16, asked: false }, 4096)[0].reason, /^is blank, so the server generates up to 16 tokens/);
     assert.deepEqual(contextProblems([4090], undefined, 4096), [], 'no guess where the default is unknown');
+    assert.deepEqual(contextProblems([4090], 'context', 4096), [], 'generation that stops when the context is full needs only the prompt to fit');
+    assert.deepEqual(contextProblems([4097], 'context', 4096).map((p) => p.field), ['prompt']);
+  });
+
+  it('what a request may generate: max_tokens, else the server\'s own; llama.cpp\'s -1 is no limit, as its blank', () => {
+    const llama = serverKind('llamacpp').profile;
+    const openai = serverKind('openai').profile;
+    assert.deepEqual(generationLimit({ max_tokens: 5 }, llama), { tokens: 5, asked: true });
+    assert.equal(generationLimit({ max_tokens: -1 }, llama), 'context');
+    assert.equal(generationLimit({}, llama), 'context');
+    assert.deepEqual(generationLimit({}, openai), { tokens: 16, asked: false });
+    assert.deepEqual(generationLimit({ max_tokens: 0 }, openai), { tokens: 0, asked: true });
+    assert.equal(generationLimit({}, serverKind('ollama').profile), undefined);
   });
 
   it('a server\'s usage that cannot be right is set aside: the node\'s counts where it has them, and a note; no usage otherwise', () => {
