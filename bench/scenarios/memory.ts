@@ -44,22 +44,30 @@ function ownPrompt(bytes: number, i: number): string {
 }
 
 /**
- * `count` messages, each with a prompt of its own of `promptBytes`, into one node with
- * maxInFlight 1 against a server that never answers; the queue's limits left at the
+ * One node before a server that never answers, with sinks on both outputs and a Catch
+ * node: one request in flight, a long timeout, no retries; the queue's limits are the
  * connection's defaults.
  */
-export async function queuedHeap(hangUrl: string, count: number, promptBytes: number): Promise<QueueResult> {
+function queueFlow(hangUrl: string, name: string): object[] {
   const z = 'bench';
-  const flow = [
+  return [
     { id: z, type: 'tab', label: 'bench' },
-    // Only what the queue case needs: one in flight, a long timeout, no retries; the queue's limits are the defaults.
-    { id: 'api', type: 'completion-api', name: 'queue', baseUrl: hangUrl, responseTimeout: '600', idleTimeout: '600', maxRetries: '0', maxInFlight: '1' },
+    { id: 'api', type: 'completion-api', name, baseUrl: hangUrl, responseTimeout: '600', idleTimeout: '600', maxRetries: '0', maxInFlight: '1' },
     completionNode('cc', 'api', z, [['results'], ['pass']]),
     { id: 'results', z, type: 'bench-sink', wires: [] },
     { id: 'pass', z, type: 'bench-sink', wires: [] },
     { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
     { id: 'errors', z, type: 'bench-sink', wires: [] },
   ];
+}
+
+/**
+ * `count` messages, each with a prompt of its own of `promptBytes`, into one node with
+ * maxInFlight 1 against a server that never answers; the queue's limits left at the
+ * connection's defaults.
+ */
+export async function queuedHeap(hangUrl: string, count: number, promptBytes: number): Promise<QueueResult> {
+  const flow = queueFlow(hangUrl, 'queue');
   const red = await startRed(flow, { api: { apiKey: BENCH_API_KEY } });
   let refused = 0;
   const otherErrors: string[] = [];
@@ -105,16 +113,7 @@ export interface SettleResult {
  * ABORTED, caught by the Catch node, which the deploy leaves running.
  */
 export async function settleQueue(hangUrl: string): Promise<SettleResult> {
-  const z = 'bench';
-  const flow = [
-    { id: z, type: 'tab', label: 'bench' },
-    { id: 'api', type: 'completion-api', name: 'settle', baseUrl: hangUrl, responseTimeout: '600', idleTimeout: '600', maxRetries: '0', maxInFlight: '1' },
-    completionNode('cc', 'api', z, [['results'], ['pass']]),
-    { id: 'results', z, type: 'bench-sink', wires: [] },
-    { id: 'pass', z, type: 'bench-sink', wires: [] },
-    { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
-    { id: 'errors', z, type: 'bench-sink', wires: [] },
-  ];
+  const flow = queueFlow(hangUrl, 'settle');
   const red = await startRed(flow, { api: { apiKey: BENCH_API_KEY } });
   try {
     let caught = 0;
