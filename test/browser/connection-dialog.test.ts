@@ -100,7 +100,7 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     // What the chosen server does differently is shown under the kind.
     await page.selectOption('#node-config-input-serverKind', 'ollama');
     assert.match(await page.locator('#cc-kind-about').innerText(), /A server you run yourself/);
-    assert.match(await page.locator('#cc-kind-about').innerText(), /echo is not for Ollama, which ignores it/);
+    assert.match(await page.locator('#cc-kind-about').innerText(), /echo = true is not for Ollama, which ignores it/);
   });
 
   it('marks a /v1 left in an Azure address, and clears the mark once the resource endpoint is right', async function () {

@@ -449,11 +449,11 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
       await page.locator('#node-input-temperature').press('Tab');
       await page.waitForFunction(() => !document.querySelector('.cc-note[data-param="temperature"]')!.textContent!.includes('1.0'));
       // What Ollama ignores is said next to its field; a value it would refuse is marked.
-      assert.match(await note('n').innerText(), /n is not for Ollama, which ignores it/);
+      assert.match(await note('n').innerText(), /n > 1 is not for Ollama, which ignores it/);
       await page.fill('#node-input-n_completions', '2');
       await page.locator('#node-input-n_completions').press('Tab');
       await page.waitForFunction(() => document.querySelector('#node-input-n_completions')!.classList.contains('input-error'));
-      assert.match(await page.locator('.cc-note[data-param="n"] .cc-note-error').innerText(), /n is not for Ollama/);
+      assert.match(await page.locator('.cc-note[data-param="n"] .cc-note-error').innerText(), /n > 1 is not for Ollama/);
       // Limits follow the server: Ollama lifts OpenAI's logprobs cap, so the placeholder says so.
       assert.match(await page.locator('#node-input-logprobs').getAttribute('placeholder') ?? '', /^0 or more/);
       assert.match(await page.locator('#node-input-blank-means').innerText(), /Ollama/);
@@ -466,7 +466,7 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
     it('llama.cpp: echo refused with its reason, as many stop sequences as it takes', async function () {
       await openNodeDialog(page, 'cc-llama');
       await page.waitForFunction(() => document.querySelector('#node-input-echo')!.classList.contains('input-error'));
-      assert.match(await page.locator('.cc-note[data-param="echo"]').innerText(), /echo is not for llama\.cpp server, which ignores it/);
+      assert.match(await page.locator('.cc-note[data-param="echo"]').innerText(), /echo = true is not for llama\.cpp server, which ignores it/);
       assert.equal(await page.locator('#node-input-stop-container .node-input-stop-value').count(), 6);
       assert.equal(await page.locator('#node-input-stop-add').isDisabled(), false, 'llama.cpp sets no limit on stop sequences');
       assert.match(await page.locator('#node-input-stop-limit').innerText(), /no limit/);

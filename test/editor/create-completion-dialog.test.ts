@@ -246,7 +246,7 @@ describe('create-completion dialog', () => {
         const profile = CONNECTION_FACTS.profiles[kind];
         const rule = [...profile.refuses, ...profile.ignores].find((r) => r.param === param);
         assert.ok(rule, `${kind} has a rule about ${param}`);
-        return `${rule.param} is not for ${profile.label}, which ${rule.why}`;
+        return `${rule.subject} is not for ${profile.label}, which ${rule.why}`;
       };
       assert.equal(check('create-completion', def, 'echo', 'true', { api: 'conn-llamacpp' }), `Echo prompt: ${why('llamacpp', 'echo')}`);
       assertValid('create-completion', def, 'echo', 'false', { api: 'conn-llamacpp' });

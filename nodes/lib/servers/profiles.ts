@@ -36,9 +36,11 @@ export interface ServerRule {
   when: Condition;
   /** Only together with another parameter's value, e.g. `{ stream: true }`. */
   with?: Record<string, unknown>;
-  /** The true reason, as the error will say it: "<param> is not for <label>, which <why>". */
+  /** The true reason, as the error will say it: "<subject> is not for <label>, which <why>". */
   why: string;
   source: string;
+  /** Derived, below: the parameter and the values the rule is about, as a user reads it (`max_tokens = 0`). */
+  subject?: string;
 }
 
 export interface OwnParam {
@@ -604,3 +606,39 @@ export const KNOWN_PARAMS: ReadonlySet<string> = new Set([
   ...SEED_PARAMS,
   ...Object.values(PROFILES).flatMap((p) => [...Object.keys(p.ownParams), ...p.refuses.map((r) => r.param), ...p.ignores.map((r) => r.param)]),
 ]);
+
+/** The values a rule is about, after its parameter's name: ` = 0`, ` > 1`, ` of token ids`, or nothing for any value. */
+function qualifierOf(rule: ServerRule): string {
+  const { when } = rule;
+  const value = (v: unknown) => JSON.stringify(v);
+  let words = '';
+  if ('is' in when) words = ` = ${value(when.is)}`;
+  else if ('above' in when) words = ` > ${when.above}`;
+  else if ('notString' in when) words = ' other than a string';
+  else if ('nonEmpty' in when) words = ' with entries';
+  else if ('tokens' in when) words = ' of token ids';
+  else if ('notOneString' in when) words = ' other than one string';
+  else if ('oneOf' in when) words = ` = ${when.oneOf.map(value).join(' or ')}`;
+  const together = Object.entries(rule.with ?? {}).map(([param, v]) => `${param} = ${value(v)}`);
+  return together.length > 0 ? `${words} with ${together.join(', ')}` : words;
+}
+
+/**
+ * A text users read, without the references to recordings and source lines that
+ * stand in this file for its readers ("(rec 12)", "(server/routes.go:496-520)").
+ */
+function forUsers(text: string): string {
+  return text.replace(/\s*\((?:(?:v0\.5\.0 )?rec \d[^)]*|[\w./-]+\.(?:go|py|cpp|h|ts|rs|md|mdx)(?::[\d-]+)?[^)]*)\)/g, '');
+}
+
+// The dialogs and errors show these texts: each rule gets its subject, and every text
+// its references taken out (the sources stay in the `source` fields and above).
+for (const profile of Object.values(PROFILES)) {
+  for (const rule of [...profile.refuses, ...profile.ignores]) {
+    rule.subject = `${rule.param}${qualifierOf(rule)}`;
+    rule.why = forUsers(rule.why);
+  }
+  profile.notes = profile.notes.map(forUsers);
+  profile.blankMeans = forUsers(profile.blankMeans);
+  profile.blankWarnings = profile.blankWarnings.map((w) => ({ ...w, why: forUsers(w.why) }));
+}

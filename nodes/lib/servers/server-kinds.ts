@@ -117,7 +117,7 @@ function kindOf(profile: ServerProfile): ServerKind {
       : profile.id === 'azure-v1' ? () => '/openai/v1/models' : () => '/models',
     authHeaders: AUTH[profile.auth],
     gaps: (request) => [
-      ...rules.filter((rule) => applies(rule, request)).map((rule) => ({ field: rule.param, reason: `is not for ${profile.label}, which ${rule.why}` })),
+      ...rules.filter((rule) => applies(rule, request)).map((rule) => ({ field: rule.param, reason: `${(rule.subject ?? rule.param).slice(rule.param.length).trimStart()}${rule.subject !== rule.param ? ' ' : ''}is not for ${profile.label}, which ${rule.why}` })),
       ...ownParamGaps(profile, request),
     ],
     adapt: ADAPTERS[profile.id] ?? (() => {}),

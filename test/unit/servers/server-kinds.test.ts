@@ -20,7 +20,12 @@ describe('unit: server kinds and their profiles', () => {
     const fields = (kind: string, request: Record<string, unknown>) => gaps(kind, request).map((p) => p.field);
     assert.deepEqual(fields('llamacpp', { echo: true, best_of: 2, suffix: 'x', n: 2 }), ['echo', 'best_of', 'suffix']);
     assert.deepEqual(fields('llamacpp', { echo: false, best_of: 1, suffix: '' }), []);
-    assert.equal(gaps('llamacpp', { echo: true })[0].reason, 'is not for llama.cpp server, which ignores it: the answer would not contain the prompt');
+    // The reason names the value it is about, so that a rule on one value does not read as a rule on the parameter.
+    assert.equal(gaps('llamacpp', { echo: true })[0].reason, '= true is not for llama.cpp server, which ignores it: the answer would not contain the prompt');
+    assert.equal(gaps('llamacpp', { max_tokens: 0 })[0].reason, '= 0 is not for llama.cpp server, which generates a token all the same');
+    assert.equal(gaps('llamacpp', { n_predict: 5 })[0].reason, 'is not for llama.cpp server, which takes it in place of max_tokens, where the context guard and a budget cannot see it: set max_tokens instead');
+    assert.match(gaps('localai', { prompt: ['a', 'b'], stream: true })[0].reason, /^other than one string with stream = true is not for LocalAI/);
+    assert.match(gaps('ollama', { best_of: 2 })[0].reason, /^> 1 is not for Ollama/);
     assert.deepEqual(fields('vllm', { best_of: 1, suffix: 'x' }), ['suffix']);
     assert.deepEqual(fields('vllm', { best_of: 3 }), ['best_of']);
     assert.deepEqual(fields('ollama', { prompt: ['a'], n: 2, echo: true, logit_bias: { '1': 1 }, logprobs: 2 }), ['prompt', 'n', 'echo', 'logit_bias', 'logprobs']);
@@ -32,6 +37,14 @@ describe('unit: server kinds and their profiles', () => {
     assert.deepEqual(fields('tgi', { prompt: [[1, 2]], suffix: 'x' }), ['suffix', 'prompt']);
     assert.deepEqual(fields('openai', { echo: true, best_of: 3, suffix: 'x' }), []);
     assert.deepEqual(fields('azure', { model: '..' }), ['model']);
+  });
+
+  it('show users no references to recordings or source lines: those stay in the profiles for their readers', () => {
+    for (const id of ['llamacpp', 'ollama', 'vllm', 'localai', 'tgi', 'azure'] as const) {
+      const profile = serverKind(id).profile;
+      const texts = [...profile.notes, profile.blankMeans, ...profile.blankWarnings.map((w) => w.why), ...[...profile.refuses, ...profile.ignores].map((r) => r.why)];
+      for (const text of texts) assert.doesNotMatch(text, /\(rec \d|\.(go|py|cpp):\d/, `${id}: ${text}`);
+    }
   });
 
   it('give a request the form a server reads: LocalAI counts logprobs in top_logprobs, TGI takes stop only as a list', () => {
