@@ -526,6 +526,14 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
       // While the JSON editor is open, the node's dialog is off the page.
       await page.waitForFunction(() => (document.querySelector('#node-input-extra') as HTMLInputElement | null)?.value === '{"top_k":40,"min_p":0.05}');
       await page.waitForFunction(() => document.querySelector('#node-input-extra-params li.cc-param-bad') === null);
+      // JSON that does not parse (an unquoted key) is explained under the field, in the parser's words.
+      const setExtra = (text: string) => page.evaluate((t) => (window as any).$('#node-input-extra').typedInput('value', t).trigger('change'), text);
+      await setExtra('{top_k: 40}');
+      const unreadable = await page.locator('#node-input-extra-bad').innerText();
+      assert.match(unreadable, /JSON object/);
+      assert.match(unreadable, /\(.*(property name|position|token).*\)/i, unreadable);
+      await setExtra('{"top_k":40,"min_p":0.05}');
+      assert.equal(await page.locator('#node-input-extra-bad').isVisible(), false);
       await closeDialog(page, 'ok');
       assert.equal(await page.evaluate(() => (window as any).RED.nodes.node('cc-vllm').extra), '{"top_k":40,"min_p":0.05}');
     });

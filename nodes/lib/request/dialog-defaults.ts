@@ -85,8 +85,10 @@ export function dialogDefaults(fields: DialogFields): DialogDefaults {
       const extra: unknown = JSON.parse(String(fields.extra));
       if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) throw new Error('not an object');
       for (const [key, value] of Object.entries(extra)) params[key] = value;
-    } catch {
-      problems.push({ field: 'extra', reason: 'must be a JSON object of additional parameters' });
+    } catch (error) {
+      // The parser's own words say where it stopped (an unquoted key, a trailing comma).
+      const why = error instanceof SyntaxError ? `: ${error.message}` : '';
+      problems.push({ field: 'extra', reason: `must be a JSON object of additional parameters${why}` });
     }
   }
 

@@ -36,3 +36,14 @@ describe('unit: a message request merged over the dialog', () => {
     }
   });
 });
+
+describe('unit: the dialog\'s Extra parameters', () => {
+  it('JSON that does not parse is refused with the parser\'s words; JSON of another kind with the plain reason', () => {
+    const unquoted = dialogDefaults({ model: 'm', extra: '{top_k: 40}' }).problems;
+    assert.equal(unquoted.length, 1);
+    assert.equal(unquoted[0].field, 'extra');
+    assert.match(unquoted[0].reason, /^must be a JSON object of additional parameters: .*(property name|position|token)/i);
+    assert.deepEqual(dialogDefaults({ model: 'm', extra: '[1]' }).problems, [{ field: 'extra', reason: 'must be a JSON object of additional parameters' }]);
+    assert.deepEqual(dialogDefaults({ model: 'm', extra: '{"top_k": 40}' }).problems, []);
+  });
+});
