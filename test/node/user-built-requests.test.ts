@@ -170,6 +170,8 @@ describe('requests built by function, change, template and inject nodes', functi
     assert.deepEqual(fields.map((p) => p.field), ['max_token', 'temprature', 'logitBias']);
     assert.match(fields[0].reason, /did you mean max_tokens\?/);
     assert.match(fields[2].reason, /did you mean logit_bias\?/);
+    // The debug sidebar shows about 80 characters of msg.error.message before it is opened: the hint is among them.
+    assert.match(out.errors[0].error.message.slice(0, 80), /did you mean max_tokens\?/, out.errors[0].error.message);
     assert.equal(sentBody().length, 0);
   });
 

@@ -13,7 +13,7 @@ export function misspeltParams(request: Record<string, unknown>, known: Readonly
   for (const name of Object.keys(request)) {
     if (known.has(name)) continue;
     const meant = nearestKnown(name, known);
-    if (meant) problems.push({ field: name, reason: `is no parameter the node or its servers know: did you mean ${meant}? (unknown parameters are sent as they are, and servers ignore them)` });
+    if (meant) problems.push({ field: name, reason: `is unknown: did you mean ${meant}? (the node and its servers know no such parameter; an unknown one would be sent as it is, and ignored)` });
   }
   return problems;
 }
