@@ -73,7 +73,9 @@ function listen(server: http.Server, port: number, host: string, what: string, v
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
-      reject(listenError(error, port, host, what, variable));
+      // A port suggested must be free now: the next one is often taken too (by the same
+      // program's other port, or a server a user runs beside it).
+      void freePortAfter(port, host).then((free) => reject(listenError(error, port, host, what, variable, free)));
     };
     const onListening = () => {
       server.off('error', onError);
@@ -85,14 +87,28 @@ function listen(server: http.Server, port: number, host: string, what: string, v
   });
 }
 
-function listenError(error: NodeJS.ErrnoException, port: number, host: string, what: string, variable: string): Error {
-  const other = port === 65535 ? port - 1 : port + 1;
+/** The first port after `port` that can be listened on now, or the next one if none of the few tried is free. */
+async function freePortAfter(port: number, host: string): Promise<number> {
+  for (let candidate = port + 1; candidate <= Math.min(65535, port + 50); candidate++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = http.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(candidate, host, () => probe.close(() => resolve(true)));
+    });
+    if (free) return candidate;
+  }
+  return port === 65535 ? port - 1 : port + 1;
+}
+
+function listenError(error: NodeJS.ErrnoException, port: number, host: string, what: string, variable: string, other: number): Error {
   switch (error.code) {
     case 'EADDRINUSE':
       return new StartError(
         `${what} cannot listen on ${host}:${port}: another program already uses that port` +
         (variable === 'PORT' ? ' (another Node-RED, or an npm start still running?)' : ' (another npm start, or the demo server started on its own?)') +
-        `. Stop it, or choose another port: ${variable}=${other} npm start`,
+        `. Stop it, or choose another port: ${variable}=${other} npm start` +
+        // A second npm start beside the first would also share its demo server's port and its flows.
+        (variable === 'PORT' ? '. A second npm start beside a running one needs its own demo server port and folder as well: DEMO_SERVER_PORT=… DEMO_USER_DIR=… (see npm start -- --help)' : ''),
       );
     case 'EACCES':
       return new StartError(`${what} is not allowed to listen on port ${port} (ports below 1024 need extra rights). Choose another port: ${variable}=${other} npm start`);
@@ -205,7 +221,7 @@ async function main(): Promise<void> {
       demo = await startCompletionServer({ port: target.port, host: target.host, tokenDelayMs: 40, record: false });
     } catch (error) {
       server.close();
-      throw listenError(error as NodeJS.ErrnoException, target.port, target.host, 'The demo server', 'DEMO_SERVER_PORT');
+      throw listenError(error as NodeJS.ErrnoException, target.port, target.host, 'The demo server', 'DEMO_SERVER_PORT', await freePortAfter(target.port, target.host));
     }
     serverUrl = demo.url;
     console.log(`demo completion server (a deterministic stand-in, not a language model) on ${demo.url}`);

@@ -334,6 +334,24 @@ describe('npm start: a port already taken', function () {
     assert.doesNotMatch(output, /EADDRINUSE|\n\s+at /);
   });
 
+  it('suggests a port that is free: with the next one taken too, one after it; and a second npm start needs its own demo port and folder', async function () {
+    const next = net.createServer();
+    const held = await new Promise<boolean>((resolve) => {
+      next.once('error', () => resolve(false));
+      next.listen(taken + 1, '127.0.0.1', () => resolve(true));
+    });
+    if (!held) this.skip();
+    try {
+      const { code, output } = await failWith({ PORT: String(taken), DEMO_SERVER_PORT: String(await freePort()) });
+      assert.equal(code, 1, output);
+      const suggested = Number(/PORT=(\d+) npm start/.exec(output)?.[1]);
+      assert.ok(suggested > taken + 1, `suggested ${suggested}, taken ${taken} and ${taken + 1}`);
+      assert.match(output, /DEMO_SERVER_PORT=… DEMO_USER_DIR=…/);
+    } finally {
+      await new Promise((resolve) => next.close(resolve));
+    }
+  });
+
   it("DEMO_SERVER_PORT: says the demo server's port is taken and what to set, without a stack trace", async () => {
     const { code, output } = await failWith({ PORT: String(await freePort()), DEMO_SERVER_PORT: String(taken) });
     assert.equal(code, 1, output);
