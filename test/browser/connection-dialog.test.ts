@@ -358,6 +358,29 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     });
   });
 
+  describe('a node without a connection', () => {
+    it('gets the only connection there is, rather than Node-RED\'s "none"; with two to choose from it stays unset', async function () {
+      this.timeout(120_000);
+      await deployAndReload(session, [
+        { id: 'solo-tab', type: 'tab', label: 'solo' },
+        { id: 'solo-api', type: 'completion-api', name: 'the only one', serverKind: 'llamacpp', baseUrl: llama.url },
+        { id: 'solo-cc', type: 'create-completion', z: 'solo-tab', prompt: 'hi', x: 200, y: 100, wires: [[], []] },
+      ]);
+      await openNodeDialog(page, 'solo-cc');
+      assert.equal(await page.inputValue('#node-input-api'), 'solo-api');
+      await closeDialog(page);
+      await deployAndReload(session, [
+        { id: 'solo-tab', type: 'tab', label: 'solo' },
+        { id: 'solo-api', type: 'completion-api', name: 'one', serverKind: 'llamacpp', baseUrl: llama.url },
+        { id: 'other-api', type: 'completion-api', name: 'two', serverKind: 'ollama' },
+        { id: 'solo-cc', type: 'create-completion', z: 'solo-tab', prompt: 'hi', x: 200, y: 100, wires: [[], []] },
+      ]);
+      await openNodeDialog(page, 'solo-cc');
+      assert.equal(await page.inputValue('#node-input-api'), '_ADD_');
+      await closeDialog(page);
+    });
+  });
+
   describe('afterwards', () => {
     it('ran without script errors in the page', function () {
       assert.deepEqual(session.pageErrors, []);
