@@ -118,7 +118,7 @@ describe('create-completion dialog in a real browser (Chromium + playwright-core
   it('is found in the palette by "openai", "llm", "gpt", "ai", "ollama" and "llama"', async function () {
     const search = page.locator('#red-ui-palette-search input');
     const inject = page.locator('.red-ui-palette-node[data-palette-type="inject"]');
-    for (const word of ['openai', 'llm', 'gpt', 'ai', 'ollama', 'llama', 'completion']) {
+    for (const word of ['openai', 'llm', 'gpt', 'chatgpt', 'ai', 'ollama', 'llama', 'completion']) {
       // The search box may not filter yet while the palette is still settling: type again then.
       for (let attempt = 1; ; attempt++) {
         await search.click();

@@ -286,7 +286,7 @@ describe('create-completion dialog', () => {
       const labels = CONNECTION_FACTS.kinds.map((k) => CONNECTION_FACTS.profiles[k].label).join(' ');
       for (const lang of LANGS) {
         const words = `${String(lookup(readCatalog(lang, 'create-completion'), 'create-completion.search.words'))} ${labels}`.toLowerCase();
-        for (const word of ['openai', 'llm', 'gpt', 'ai', 'ollama', 'llama', 'vllm']) {
+        for (const word of ['openai', 'llm', 'gpt', 'chatgpt', 'ai', 'ollama', 'llama', 'vllm']) {
           assert.ok(words.includes(word), `${lang}: "${word}" finds the node`);
         }
       }
