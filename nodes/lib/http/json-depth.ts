@@ -16,8 +16,9 @@ const BACKSLASH = 0x5c;
 
 /** Whether a JSON text nests deeper than `limit`: one pass over its characters, strings skipped. */
 export function nestsDeeperThan(text: string, limit = MAX_JSON_DEPTH): boolean {
-  // Each level takes an opening bracket: a shorter text cannot nest that deep.
-  if (text.length <= limit) return false;
+  // Each level takes an opening and a closing bracket (JSON that parses is balanced): a
+  // shorter text cannot nest that deep, and most answers are shorter.
+  if (text.length <= 2 * limit + 1) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
