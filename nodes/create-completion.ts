@@ -69,7 +69,10 @@ export = function register(RED: NodeAPI): void {
         warnedJsonText = true;
         node.warn(RED._('create-completion.errors.payloadIsJsonText'));
       }
-      const built = buildRequest(defaults, await dialogValues(RED, node, config, msg), msg.payload, connection.settings.kind);
+      const values = await dialogValues(RED, node, config, msg);
+      // The flow may have stopped while a context store answered: nothing goes out after close.
+      if (closed) throw new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
+      const built = buildRequest(defaults, values, msg.payload, connection.settings.kind);
       if (!built.ok) {
         status.invalid(built.problems.map((p) => p.field));
         throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(built.problems)}`, { fields: built.problems });

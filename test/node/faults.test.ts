@@ -464,6 +464,30 @@ describe('faults: retries, network failures, limits, close and secrets in a real
       assert.equal(counting.open, 0);
     });
 
+    it('a message whose model a slow context store is still reading when the flow closes ends as ABORTED, and nothing is sent after', async () => {
+      const util = helper._RED.util;
+      const evaluate = util.evaluateNodeProperty;
+      // A context store that answers after a while (a file or database store, say).
+      util.evaluateNodeProperty = (value: unknown, type: string, node: unknown, msg: unknown, callback?: (err: Error | null, result: unknown) => void) => {
+        if (type !== 'flow' || !callback) return evaluate.call(util, value, type, node, msg, callback);
+        setTimeout(() => callback(null, 'demo-instruct'), 300);
+        return undefined;
+      };
+      try {
+        const f = await load({}, { model: 'slowModel', modelType: 'flow' });
+        const settled = recordSettled(f.node());
+        f.node().receive({ _msgid: 'slow-context', payload: 'x' });
+        await sleep(50);
+        await f.unload();
+        suite.flow = undefined;
+        await sleep(500);
+        assert.deepEqual(settled.map((s) => [s.id, s.code]), [['slow-context', 'ABORTED']]);
+        assert.equal(posts().length, 0, 'a request went out after the flow stopped');
+      } finally {
+        util.evaluateNodeProperty = evaluate;
+      }
+    });
+
     it('a message waiting between retries is settled at once when the flow closes', async () => {
       const f = await load({ maxRetries: '2' });
       suite.server.script({ kind: 'status', status: 503, headers: { 'retry-after-ms': '20000' } });
