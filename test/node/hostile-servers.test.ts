@@ -64,6 +64,25 @@ describe('hostile servers through a real Node-RED', function () {
       });
     }
 
+    for (const cut of [7, 40, 90]) {
+      it(`spelt with \\u escapes and cut across events every ${cut} characters: masked in every chunk and in what a join puts together`, async () => {
+        const text = `key: ${escapedKey} and more`;
+        const f = await load((req, res, body) => {
+          sse(req, res, body);
+          for (let at = 0; at < text.length; at += cut) res.write(completionEvent(text.slice(at, at + cut)));
+          res.end(completionEvent('', 0, 'stop') + 'data: [DONE]\n\n');
+        }, { resultFormat: 'text' });
+        const out = await f.run({ payload: { prompt: 'x', stream: true } });
+        assert.equal(out.errors.length, 0, JSON.stringify(out.errors[0]?.error));
+        await f.waitFor(() => f.events.some((e) => e.kind === 'joined'));
+        const seen = everything(f);
+        // Any six escapes in a row of the key would give a part of it away.
+        for (let i = 0; i + 36 <= escapedKey.length; i += 6) assert.ok(!seen.includes(escapedKey.slice(i, i + 36)), `a part of the escaped key: ${escapedKey.slice(i, i + 36)}`);
+        assert.equal(f.events.find((e) => e.kind === 'joined')!.msg.payload, 'key: *** and more');
+        assert.equal(out.results.at(-1)!.payload, 'key: *** and more');
+      });
+    }
+
     it('held back at the end of a stream, it is still masked, and the join still gets the whole text', async () => {
       const f = await load((req, res, body) => {
         sse(req, res, body);

@@ -194,7 +194,7 @@ export class StreamTextScrubber {
     return rest;
   }
 
-  /** The length of the longest end of `text` that is the start of a secret. */
+  /** The length of the longest end of `text` that is the start of a secret, as it is or spelt through escapes. */
   private heldLength(text: string): number {
     let longest = 0;
     for (const secret of this.secrets) {
@@ -204,9 +204,54 @@ export class StreamTextScrubber {
           break;
         }
       }
+      if (text.includes('\\')) longest = Math.max(longest, escapedStartLength(text, secret));
     }
     return longest;
   }
+}
+
+/**
+ * The length of the longest end of `text` that, its JSON escapes decoded, is the start of
+ * `secret` (`\u0073\u006b\u002d` for "sk-"), or could become it: an escape cut off at
+ * the end (`\u00`) counts, since the next piece may complete it.
+ */
+function escapedStartLength(text: string, secret: string): number {
+  const from = Math.max(0, text.length - secret.length * 6);
+  for (let start = from; start < text.length; start++) {
+    let i = start;
+    let matched = 0;
+    let fits = true;
+    while (i < text.length && matched < secret.length) {
+      let char = text[i];
+      let width = 1;
+      if (char === '\\') {
+        const next = text[i + 1];
+        if (next === undefined) break;
+        if (next === 'u') {
+          const hex = text.slice(i + 2, i + 6);
+          if (!/^[0-9a-fA-F]*$/.test(hex)) {
+            fits = false;
+            break;
+          }
+          if (hex.length < 4) break;
+          char = String.fromCharCode(parseInt(hex, 16));
+          width = 6;
+        } else if (SIMPLE_ESCAPES[next] !== undefined) {
+          char = SIMPLE_ESCAPES[next];
+          width = 2;
+        }
+      }
+      if (char !== secret[matched]) {
+        fits = false;
+        break;
+      }
+      matched++;
+      i += width;
+    }
+    // The whole secret would have been masked already; a part of it reaching the end is held.
+    if (fits && matched < secret.length && (matched > 0 || i < text.length)) return text.length - start;
+  }
+  return 0;
 }
 
 /** Whether `text` ends with the first `n` characters of `secret` (text.endsWith(secret.slice(0, n)), without making the slice). */
