@@ -139,6 +139,15 @@ describe('each server kind against the local server in that server’s dialect',
       const fine = await f.run({ payload: { prompt: 'x', echo: false } });
       assert.equal(fine.results[0].payload.status, 200);
     });
+
+    it('refuses its own names for max_tokens and n (n_predict, n_cmpl), which would pass the guard and the budget unseen', async () => {
+      const { f, server } = await load('llamacpp');
+      const out = await f.run({ payload: { prompt: 'x', n_cmpl: 2, n_predict: 5 } });
+      assert.equal(out.errors[0].error.code, 'INVALID_REQUEST');
+      assert.deepEqual(out.errors[0].error.cause.fields.map((p: any) => p.field).sort(), ['n_cmpl', 'n_predict']);
+      assert.match(out.errors[0].error.message, /n_cmpl is not for llama\.cpp server, which takes it in place of n/);
+      assert.equal(posts(server).length, 0);
+    });
   });
 
   describe('Ollama', () => {

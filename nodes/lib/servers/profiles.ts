@@ -181,6 +181,8 @@ export const PROFILES: Record<ServerKindId, ServerProfile> = {
       // Both outrank max_tokens there (tools/server/server-schema.cpp, params_from_json_cmpl).
       { param: 'n_predict', when: { present: true }, why: 'takes it in place of max_tokens, where the context guard and a budget cannot see it: set max_tokens instead', source: `${V050}, rec 53` },
       { param: 'max_completion_tokens', when: { present: true }, why: 'takes it in place of max_tokens, where the context guard and a budget cannot see it: set max_tokens instead', source: `${LLAMA} tools/server/server-schema.cpp` },
+      // Its own name for n: the answer would hold more choices than the node was asked for, unreserved.
+      { param: 'n_cmpl', when: { present: true }, why: 'takes it in place of n, where the node and a budget cannot see how many choices come: set n instead', source: `${LLAMA} tools/server/README.md, server-schema.cpp` },
     ],
     ignores: [
       { param: 'echo', when: { is: true }, why: 'ignores it: the answer would not contain the prompt', source: `${REC}, rec 13` },

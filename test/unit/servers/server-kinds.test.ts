@@ -23,6 +23,7 @@ describe('unit: server kinds and their profiles', () => {
     // The reason names the value it is about, so that a rule on one value does not read as a rule on the parameter.
     assert.equal(gaps('llamacpp', { echo: true })[0].reason, '= true is not for llama.cpp server, which ignores it: the answer would not contain the prompt');
     assert.equal(gaps('llamacpp', { max_tokens: 0 })[0].reason, '= 0 is not for llama.cpp server, which generates a token all the same');
+    assert.deepEqual(fields('llamacpp', { n_cmpl: 2 }), ['n_cmpl'], 'llama.cpp\'s own name for n');
     assert.equal(gaps('llamacpp', { n_predict: 5 })[0].reason, 'is not for llama.cpp server, which takes it in place of max_tokens, where the context guard and a budget cannot see it: set max_tokens instead');
     assert.match(gaps('localai', { prompt: ['a', 'b'], stream: true })[0].reason, /^other than one string with stream = true is not for LocalAI/);
     assert.match(gaps('ollama', { best_of: 2 })[0].reason, /^> 1 is not for Ollama/);
