@@ -56,13 +56,19 @@ export interface UsageContext {
 /** The server's usage in an answer, if it reported one the node can use. */
 export function reportedUsage(body: unknown): Record<string, unknown> | undefined {
   const given = (body as { usage?: unknown } | null)?.usage;
-  return given !== null && typeof given === 'object' && usable(given as Record<string, unknown>) ? (given as Record<string, unknown>) : undefined;
+  if (given === null || typeof given !== 'object') return undefined;
+  let usage = given as Record<string, unknown>;
+  // Some servers leave the total out: their two parts make it.
+  if ((usage.total_tokens === undefined || usage.total_tokens === null) && isCount(usage.prompt_tokens) && isCount(usage.completion_tokens)) {
+    usage = { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens };
+  }
+  return usable(usage) ? usage : undefined;
 }
 
 export function usageOf(body: unknown, context: UsageContext): Usage | undefined {
   const given = (body as { usage?: unknown } | null)?.usage;
   const reported = reportedUsage(body);
-  const unusable = given !== undefined && given !== null && reported === undefined;
+  const unusable = reported === undefined && given !== null && typeof given === 'object' && ['prompt_tokens', 'completion_tokens', 'total_tokens'].some((key) => key in given);
   const prompts = context.promptTokens && context.promptTokens.length > 1 ? context.promptTokens : undefined;
   const zeros = context.zeroUnlessStreamed && !context.streamed && reported && !reported.total_tokens;
   const partial = reported && typeof reported === 'object' && context.firstTaskOnly;

@@ -24,8 +24,10 @@ export function generationLimit(request: Record<string, unknown>, profile: Pick<
 export function contextProblems(promptTokens: number[], limit: GenerationLimit, contextLength: number): FieldProblem[] {
   const longest = Math.max(0, ...promptTokens);
   const which = promptTokens.length > 1 ? `its longest prompt has ${longest} tokens` : `it has ${longest} tokens`;
-  if (longest > contextLength) {
-    return [{ field: 'prompt', reason: `does not fit the model's context of ${contextLength} tokens: ${which}` }];
+  // A prompt as long as the context leaves no room for a single token of answer: servers refuse it.
+  if (longest >= contextLength) {
+    const room = longest === contextLength ? ' with room for a token of answer' : '';
+    return [{ field: 'prompt', reason: `does not fit the model's context of ${contextLength} tokens${room}: ${which}` }];
   }
   if (typeof limit === 'object' && longest + limit.tokens > contextLength) {
     const source = limit.asked ? `asks for ${limit.tokens} tokens` : `is blank, so the server generates up to ${limit.tokens} tokens`;

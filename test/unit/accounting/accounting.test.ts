@@ -43,6 +43,9 @@ describe('unit: tokens, usage, cost and budgets', () => {
     assert.deepEqual(contextProblems([4090], undefined, 4096), [], 'no guess where the default is unknown');
     assert.deepEqual(contextProblems([4090], 'context', 4096), [], 'generation that stops when the context is full needs only the prompt to fit');
     assert.deepEqual(contextProblems([4097], 'context', 4096).map((p) => p.field), ['prompt']);
+    // As long as the context: no room for one token of answer (llama.cpp refuses it).
+    assert.match(contextProblems([4096], 'context', 4096)[0].reason, /with room for a token of answer/);
+    assert.deepEqual(contextProblems([4095], 'context', 4096), []);
   });
 
   it('what a request may generate: max_tokens, else the server\'s own; llama.cpp\'s -1 is no limit, as its blank', () => {
@@ -73,6 +76,9 @@ describe('unit: tokens, usage, cost and budgets', () => {
     }
     assert.equal(usageOf({ usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 } }, { streamed })?.source, 'server');
     assert.equal(usageOf({ usage: { total_tokens: 5 } }, { streamed })?.total_tokens, 5, 'a total alone is fine');
+    const noTotal = usageOf({ usage: { prompt_tokens: 5, completion_tokens: 3 } }, { streamed });
+    assert.deepEqual([noTotal?.source, noTotal?.total_tokens, noTotal?.note], ['server', 8, undefined], 'a total left out is the sum of its parts');
+    assert.equal(usageOf({ usage: {} }, { streamed, promptTokens: [4] })?.note, undefined, 'an empty usage is no usage, not a wrong one');
   });
 
   it('usage from the server, or counted and said so; partial server counts say so; LocalAI\'s zeros are no usage', () => {
