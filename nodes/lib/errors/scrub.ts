@@ -50,6 +50,9 @@ function maskEscaped(text: string, secrets: readonly string[]): string {
 /** Where in `text` a secret shows once its JSON escapes are decoded, layer by layer: [start, end) pairs. */
 function escapedSecretRanges(text: string, secrets: readonly string[], layers: number): [number, number][] {
   if (layers === 0 || !text.includes('\\')) return [];
+  // Decoding with positions is worth it only where a character of a secret is spelt as
+  // an escape at all: most texts with escapes (accents, code) hold none.
+  if (!secrets.some((secret) => escapeOfSecret(secret).test(text))) return [];
   const { decoded, starts, ends } = decodeWithPositions(text);
   if (decoded === text) return [];
   const ranges: [number, number][] = [];
@@ -60,6 +63,23 @@ function escapedSecretRanges(text: string, secrets: readonly string[], layers: n
   }
   for (const [a, b] of escapedSecretRanges(decoded, secrets, layers - 1)) ranges.push([starts[a], ends[b - 1]]);
   return ranges;
+}
+
+const ESCAPE_PATTERNS = new Map<string, RegExp>();
+
+/** A pattern that finds an escape of any character of `secret` (`\\u0073`, `\\u006B`, `\\"`), made once per secret. */
+function escapeOfSecret(secret: string): RegExp {
+  let pattern = ESCAPE_PATTERNS.get(secret);
+  if (!pattern) {
+    const codes = [...new Set([...secret].map((c) => c.charCodeAt(0).toString(16).padStart(4, '0')))];
+    const simple = [...new Set([...secret].filter((c) => ESCAPABLE.test(c)))].map((c) => c.replace(/[\\^$.*+?()[\]{}|\/-]/g, '\\$&'));
+    const alternatives = [`\\\\u(?:${codes.join('|')})`, ...(simple.length > 0 ? [`\\\\[${simple.join('')}bfnrt]`] : [])];
+    pattern = new RegExp(alternatives.join('|'), 'i');
+    // Keys change with deploys: old ones are not kept for long.
+    if (ESCAPE_PATTERNS.size >= 64) ESCAPE_PATTERNS.clear();
+    ESCAPE_PATTERNS.set(secret, pattern);
+  }
+  return pattern;
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
