@@ -260,6 +260,19 @@ describe('tokens, context guard, usage, cost, budgets and the cache in a real No
       assert.equal(usage.completion_tokens, 5 + 5 + 2);
     });
 
+    it('llama.cpp, max_tokens -1, n = 2, not streamed: choices that filled the context count exactly what the server generated', async () => {
+      const s = await server('llamacpp', 64);
+      const f = await load(s, 'llamacpp', {}, { resultFormat: 'text' });
+      const request = { prompt: 'Tell me about the sea', n: 2, max_tokens: -1, temperature: 1 };
+      const streamed = await f.run({ payload: { ...request, stream: true } });
+      const plain = await f.run({ payload: request });
+      assert.equal(plain.errors.length, 0, JSON.stringify(plain.errors[0]?.error));
+      const fromServer = streamed.results.at(-1)!.usage;
+      assert.equal(fromServer.source, 'server');
+      assert.equal(plain.results[0].usage.source, 'counted');
+      assert.equal(plain.results[0].usage.completion_tokens, fromServer.completion_tokens, 'the same as the server\'s own count of a stream');
+    });
+
     it('llama.cpp, n = 2, streamed: each choice\'s last event has its own usage, and the result\'s usage is their sum', async () => {
       const s = await server('llamacpp', 256);
       const f = await load(s, 'llamacpp', {}, { resultFormat: 'text' });

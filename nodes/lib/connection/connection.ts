@@ -242,6 +242,10 @@ export class Connection {
     if (!Array.isArray(choices)) return undefined;
     const model = typeof request.model === 'string' ? request.model : '';
     const maxTokens = typeof request.max_tokens === 'number' && request.max_tokens > 0 ? request.max_tokens : undefined;
+    // Generation until the context is full (llama.cpp's blank or -1): a choice cut for its
+    // length filled the context, which is exact where there is one prompt.
+    const fillsContext = maxTokens === undefined && promptTokens.length === 1 && generationLimit(request, this.settings.kind.profile) === 'context';
+    const contextLength = fillsContext ? this.contexts.now(model).length : undefined;
     try {
       let total = 0;
       for (const choice of choices as ({ text?: unknown; finish_reason?: unknown; logprobs?: { tokens?: unknown } | null } | null)[]) {
@@ -250,6 +254,7 @@ export class Connection {
         // often tokenizes back to another count.
         const listed = choice?.logprobs?.tokens;
         if (choice?.finish_reason === 'length' && maxTokens !== undefined) total += maxTokens;
+        else if (choice?.finish_reason === 'length' && contextLength !== undefined) total += Math.max(0, contextLength - promptTokens[0]);
         else if (Array.isArray(listed) && request.echo !== true) total += listed.length;
         else if (typeof choice?.text === 'string' && choice.text !== '') total += (await this.tokens.tokenIds(choice.text, model, signal)).length;
       }
