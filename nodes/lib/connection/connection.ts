@@ -130,7 +130,7 @@ export class Connection {
     if (firstTaskOnly && !promptTokens) promptTokens = await this.countPromptsIfPossible(request, options.signal);
     const accounting = accountingOf(response, {
       startedAt, slotAt, streamed, prices: this.settings.prices, promptTokens,
-      completionTokens: this.answerNeedsCounting(response, promptTokens, firstTaskOnly) ? await this.countAnswer(response, request, promptTokens, options.signal, firstTaskOnly) : undefined,
+      completionTokens: this.answerNeedsCounting(response, promptTokens, firstTaskOnly) ? await this.countAnswer(response, request, promptTokens, options.signal) : undefined,
       firstTaskOnly, zeroUnlessStreamed: profile.usage.zeroUnlessStreamed,
     });
     // A refused request generated nothing: its reservation goes back whole.
@@ -227,17 +227,14 @@ export class Connection {
    * part of them (`partial`), and the node can count them. Asked first, so that most
    * answers wait for nothing.
    */
-  private answerNeedsCounting(response: CompletionResponse, promptTokens: number[] | undefined, partial: boolean): boolean {
+  private answerNeedsCounting(response: CompletionResponse, promptTokens: number[] | undefined, partial: boolean): promptTokens is number[] {
     const reported = reportedUsage(response.body)?.total_tokens;
     if (typeof reported === 'number' && reported > 0 && !partial) return false;
     return promptTokens !== undefined && this.tokens.available && response.status >= 200 && response.status < 300;
   }
 
-  /** The answer's tokens, counted by the node where the server reported none, or only part (`partial`). */
-  private async countAnswer(response: CompletionResponse, request: Record<string, unknown>, promptTokens: number[] | undefined, signal: AbortSignal, partial = false): Promise<number | undefined> {
-    const reported = reportedUsage(response.body)?.total_tokens;
-    if (typeof reported === 'number' && reported > 0 && !partial) return undefined;
-    if (!promptTokens || !this.tokens.available || response.status < 200 || response.status >= 300) return undefined;
+  /** The answer's tokens, counted by the node, once answerNeedsCounting has said it should. */
+  private async countAnswer(response: CompletionResponse, request: Record<string, unknown>, promptTokens: number[], signal: AbortSignal): Promise<number | undefined> {
     const choices = (response.body as { choices?: unknown } | null)?.choices;
     if (!Array.isArray(choices)) return undefined;
     const model = typeof request.model === 'string' ? request.model : '';
