@@ -53,7 +53,9 @@ function escapedSecretRanges(text: string, secrets: readonly string[], layers: n
   // Decoding with positions is worth it only where a character of a secret is spelt as
   // an escape at all: most texts with escapes (accents, code) hold none.
   if (!secrets.some((secret) => escapeOfSecret(secret).test(text))) return [];
-  const { decoded, starts, ends } = decodeWithPositions(text);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const decoded = decode(text, { starts, ends });
   if (decoded === text) return [];
   const ranges: [number, number][] = [];
   for (const secret of secrets) {
@@ -84,32 +86,42 @@ function escapeOfSecret(secret: string): RegExp {
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
-/** JSON string escapes decoded, with where each decoded character came from in `text`. */
-function decodeWithPositions(text: string): { decoded: string; starts: number[]; ends: number[] } {
-  let decoded = '';
-  const starts: number[] = [];
-  const ends: number[] = [];
-  for (let i = 0; i < text.length; ) {
-    let char = text[i];
-    let width = 1;
-    if (char === '\\' && i + 1 < text.length) {
-      const next = text[i + 1];
-      if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-        char = String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
-        width = 6;
-      } else if (SIMPLE_ESCAPES[next] !== undefined) {
-        char = SIMPLE_ESCAPES[next];
-        width = 2;
-      }
-    }
-    decoded += char;
-    starts.push(i);
-    ends.push(i + width);
-    i += width;
+/**
+ * How many characters of `text` the character at `i` takes: 6 for `\u0073`, 2 for `\n`,
+ * 1 for one written as itself (a backslash that starts no escape included), 0 for an
+ * escape cut off at the end of the text, which the text's next piece may complete.
+ */
+function escapeWidth(text: string, i: number): number {
+  if (text[i] !== '\\') return 1;
+  const next = text[i + 1];
+  if (next === undefined) return 0;
+  if (next === 'u') {
+    const hex = text.slice(i + 2, i + 6);
+    if (/^[0-9a-fA-F]{4}$/.test(hex)) return 6;
+    if (hex.length < 4 && /^[0-9a-fA-F]*$/.test(hex)) return 0;
+    return 1;
   }
-  return { decoded, starts, ends };
+  return SIMPLE_ESCAPES[next] !== undefined ? 2 : 1;
 }
 
+/** The character the `width` characters of `text` at `i` stand for (escapeWidth). */
+function charOf(text: string, i: number, width: number): string {
+  if (width === 6) return String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+  return width === 2 ? SIMPLE_ESCAPES[text[i + 1]] : text[i];
+}
+
+/** JSON string escapes decoded; with `positions`, where each decoded character came from in `text`. */
+function decode(text: string, positions?: { starts: number[]; ends: number[] }): string {
+  let decoded = '';
+  for (let i = 0; i < text.length; ) {
+    const width = escapeWidth(text, i) || 1;
+    decoded += charOf(text, i, width);
+    positions?.starts.push(i);
+    positions?.ends.push(i + width);
+    i += width;
+  }
+  return decoded;
+}
 
 /**
  * Whether the value parsed from this JSON text can hold a secret. Without a `\u` escape
@@ -242,26 +254,10 @@ function escapedStartLength(text: string, secret: string): number {
     let matched = 0;
     let fits = true;
     while (i < text.length && matched < secret.length) {
-      let char = text[i];
-      let width = 1;
-      if (char === '\\') {
-        const next = text[i + 1];
-        if (next === undefined) break;
-        if (next === 'u') {
-          const hex = text.slice(i + 2, i + 6);
-          if (!/^[0-9a-fA-F]*$/.test(hex)) {
-            fits = false;
-            break;
-          }
-          if (hex.length < 4) break;
-          char = String.fromCharCode(parseInt(hex, 16));
-          width = 6;
-        } else if (SIMPLE_ESCAPES[next] !== undefined) {
-          char = SIMPLE_ESCAPES[next];
-          width = 2;
-        }
-      }
-      if (char !== secret[matched]) {
+      const width = escapeWidth(text, i);
+      // An escape cut off at the end: the next piece may make it the secret's next character.
+      if (width === 0) break;
+      if (charOf(text, i, width) !== secret[matched]) {
         fits = false;
         break;
       }
@@ -281,14 +277,6 @@ function endsWithStartOf(text: string, secret: string, n: number): boolean {
   return true;
 }
 
-/** JSON string escapes decoded, to see what a text would say once parsed. */
-function unescaped(text: string): string {
-  return text.replace(/\\u([0-9a-fA-F]{4})|\\(["\\/bfnrt])/g, (_all, hex: string | undefined, c: string | undefined) => {
-    if (hex) return String.fromCharCode(parseInt(hex, 16));
-    return ({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' } as Record<string, string>)[c!] ?? c!;
-  });
-}
-
 /**
  * The start of a body for an error text; scrubbed before it is cut, so no part of a
  * secret survives. A body that spells a secret only through escapes is not quoted at all.
@@ -297,7 +285,7 @@ export function scrubbedPreview(raw: string, secrets: readonly string[], length 
   const list = usable(secrets);
   const text = scrubText(raw, list);
   if (list.length > 0 && text.includes('\\')) {
-    const decoded = unescaped(text);
+    const decoded = decode(text);
     if (list.some((s) => decoded.includes(s))) return '(a body that contains the API key; not shown)';
   }
   return text.length > length ? `${JSON.stringify(text.slice(0, length))}…` : JSON.stringify(text);
