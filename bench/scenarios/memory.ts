@@ -15,8 +15,8 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { closedLoop, waitUntil, type LoopResult } from '../loop';
 import { BENCH_API_KEY, REQUEST } from '../common';
-import { apiConfig, completionNode, startRed } from '../red-runtime';
-import { singleNodeFlow } from './flows';
+import { completionNode, startRed } from '../red-runtime';
+import { outputSinks, singleNodeFlow } from './flows';
 import { collect, cpuMicros } from '../stats';
 
 export interface QueueResult {
@@ -54,10 +54,7 @@ function queueFlow(hangUrl: string, name: string): object[] {
     { id: z, type: 'tab', label: 'bench' },
     { id: 'api', type: 'completion-api', name, baseUrl: hangUrl, responseTimeout: '600', idleTimeout: '600', maxRetries: '0', maxInFlight: '1' },
     completionNode('cc', 'api', z, [['results'], ['pass']]),
-    { id: 'results', z, type: 'bench-sink', wires: [] },
-    { id: 'pass', z, type: 'bench-sink', wires: [] },
-    { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
-    { id: 'errors', z, type: 'bench-sink', wires: [] },
+    ...outputSinks(z, 'results'),
   ];
 }
 
@@ -213,12 +210,7 @@ export async function longLines(benchUrl: string, sizes: number[]): Promise<Long
     );
     credentials[`api${i}`] = { apiKey: BENCH_API_KEY };
   });
-  flow.push(
-    { id: 'out', z, type: 'bench-sink', wires: [] },
-    { id: 'pass', z, type: 'bench-sink', wires: [] },
-    { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
-    { id: 'errors', z, type: 'bench-sink', wires: [] },
-  );
+  flow.push(...outputSinks(z, 'out'));
   const red = await startRed(flow, credentials);
   const results: LongLineResult[] = [];
   try {

@@ -15,6 +15,7 @@ import RED from 'node-red';
 import { waitUntil } from '../loop';
 import { BENCH_API_KEY } from '../common';
 import { apiConfig, completionNode, startRed } from '../red-runtime';
+import { outputSinks } from './flows';
 import { collect, cpuMicros, percentile } from '../stats';
 
 export interface StreamingOptions {
@@ -64,10 +65,7 @@ export async function streaming(options: StreamingOptions): Promise<StreamingRes
     completionNode('cc-many', 'api-clock', z, [['out'], ['pass']]),
     completionNode('cc-hold', 'api-hold', z, [['out'], ['pass']]),
     completionNode('cc-long', 'api-demo', z, [['out'], ['pass']]),
-    { id: 'out', z, type: 'bench-sink', wires: [] },
-    { id: 'pass', z, type: 'bench-sink', wires: [] },
-    { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
-    { id: 'errors', z, type: 'bench-sink', wires: [] },
+    ...outputSinks(z, 'out'),
   ];
   const key = { apiKey: BENCH_API_KEY };
   const red = await startRed(flow, { 'api-clock1': key, 'api-clock': key, 'api-hold': key, 'api-demo': key });

@@ -14,6 +14,7 @@ import { openaiTokenIds } from '../../nodes/lib/tokens/openai-encoding';
 import { BENCH_API_KEY, REQUEST, okBody } from '../common';
 import { closedLoop, type LoopOptions, type LoopResult } from '../loop';
 import { apiConfig, completionNode, startRed } from '../red-runtime';
+import { outputSinks } from './flows';
 import { collect, median } from '../stats';
 
 export interface TokensOptions {
@@ -119,10 +120,7 @@ export async function tokens(options: TokensOptions): Promise<TokensResult> {
     completionNode('guard-off', 'api-noguard', z, [['out'], ['pass']]),
     completionNode('cache-hit', 'api-cache', z, [['out'], ['pass']]),
     completionNode('sent', 'api-sent', z, [['out'], ['pass']]),
-    { id: 'out', z, type: 'bench-sink', wires: [] },
-    { id: 'pass', z, type: 'bench-sink', wires: [] },
-    { id: 'catcher', z, type: 'catch', scope: null, uncaught: false, wires: [['errors']] },
-    { id: 'errors', z, type: 'bench-sink', wires: [] },
+    ...outputSinks(z, 'out'),
   ];
   const key = { apiKey: BENCH_API_KEY };
   const red = await startRed(flow, { 'api-guard': key, 'api-noguard': key, 'api-cache': key, 'api-sent': key });
