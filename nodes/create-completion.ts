@@ -1,6 +1,7 @@
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
 import type { CompletionApiNode } from './lib/connection/completion-api-node';
 import { apiErrorOf, CompletionError } from './lib/errors/errors';
+import { Cancellation } from './lib/errors/cancellation';
 import { publicError } from './lib/errors/public-error';
 import { copyableMessage, messageSource } from './lib/flow/message-copies';
 import { NodeStatus } from './lib/flow/status';
@@ -44,7 +45,7 @@ export = function register(RED: NodeAPI): void {
     const defaults = dialogDefaults(config);
     const format = (RESULT_FORMATS as readonly string[]).includes(config.resultFormat ?? '') ? (config.resultFormat as ResultFormat) : 'raw';
     const status = new NodeStatus(node, (key, values) => RED._(key, values));
-    const inFlight = new Set<AbortController>();
+    const inFlight = new Set<Cancellation>();
     const settling = new Set<Promise<void>>();
     let waiting = 0;
     let closed = false;
@@ -83,7 +84,7 @@ export = function register(RED: NodeAPI): void {
       };
       const choices = expectedChoices(built.request);
       const streamed = new StreamMessages(format, source, choices);
-      const controller = new AbortController();
+      const controller = new Cancellation();
       inFlight.add(controller);
       let queuedHere = false;
       const leaveQueue = () => {

@@ -2,6 +2,7 @@ import type { Connection } from './connection';
 import { apiErrorOf } from '../errors/errors';
 import { readBody } from '../http/read-body';
 import { SERVER_KIND_IDS, type ServerKindId } from '../servers/profiles';
+import type { CancelSignal } from '../errors/cancellation';
 
 export type CheckId = 'models' | 'plain' | 'usage' | 'stream' | 'logprobs' | 'n' | 'echo' | 'tokens' | 'stop' | 'seed' | 'tokenize' | 'context';
 
@@ -112,7 +113,7 @@ export async function checkServer(connection: Connection, requestedModel?: strin
   return { kind: connection.settings.kind.id, suggestedKind: suggestKind(listed, plain.body), model: model || null, checks };
 }
 
-async function rawModels(connection: Connection, signal: AbortSignal): Promise<unknown> {
+async function rawModels(connection: Connection, signal: CancelSignal): Promise<unknown> {
   const response = await connection.transport.open(connection.settings.kind.modelsPath(connection.settings.apiVersion), undefined, false, signal);
   const raw = await readBody(response.body, { maxBytes: 4 * 2 ** 20, idleMs: connection.settings.idleTimeoutMs }, signal);
   try {

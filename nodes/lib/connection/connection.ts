@@ -15,6 +15,7 @@ import { TokenCounter } from '../tokens/token-counter';
 import { Limiter } from './limiter';
 import { ResponseCache } from './response-cache';
 import { connectionSettings, type ConnectionConfig, type ConnectionCredentials, type ConnectionSettings } from './settings';
+import type { CancelSignal } from '../errors/cancellation';
 
 export type { CompletionResponse } from '../http/attempt';
 
@@ -22,7 +23,7 @@ export type { CompletionResponse } from '../http/attempt';
 export type Completed = CompletionResponse & { accounting: Accounting };
 
 export interface CompleteOptions {
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** The request must wait for a free slot. */
   onQueued?(): void;
   /** The request got its slot and is about to be sent. */
@@ -171,7 +172,7 @@ export class Connection {
    * has the last word: the server cannot say, or the prompt has media whose tokens only the
    * server knows (MEDIA_NOT_COUNTED).
    */
-  private async checkContext(request: Record<string, unknown>, signal: AbortSignal): Promise<number[] | undefined> {
+  private async checkContext(request: Record<string, unknown>, signal: CancelSignal): Promise<number[] | undefined> {
     const needed = (this.settings.contextGuard || this.budget.active) && this.tokens.available;
     if (!needed) return undefined;
     const model = typeof request.model === 'string' ? request.model : '';
@@ -187,7 +188,7 @@ export class Connection {
   }
 
   /** The model's context length, where the request may generate until it is full and the budget must know how far that is. */
-  private contextForEstimate(request: Record<string, unknown>, signal: AbortSignal): Promise<number | undefined> | undefined {
+  private contextForEstimate(request: Record<string, unknown>, signal: CancelSignal): Promise<number | undefined> | undefined {
     if (generationLimit(request, this.settings.kind.profile) !== 'context') return undefined;
     const model = typeof request.model === 'string' ? request.model : '';
     const known = this.contexts.now(model);
@@ -213,7 +214,7 @@ export class Connection {
   }
 
   /** The prompts' tokens after the answer, where nothing needed them before; undefined where the server cannot say. */
-  private async countPromptsIfPossible(request: Record<string, unknown>, signal: AbortSignal): Promise<number[] | undefined> {
+  private async countPromptsIfPossible(request: Record<string, unknown>, signal: CancelSignal): Promise<number[] | undefined> {
     if (!this.tokens.available) return undefined;
     try {
       return await this.tokens.countPrompts(request.prompt, typeof request.model === 'string' ? request.model : '', signal);
@@ -234,7 +235,7 @@ export class Connection {
   }
 
   /** The answer's tokens, counted by the node, once answerNeedsCounting has said it should. */
-  private async countAnswer(response: CompletionResponse, request: Record<string, unknown>, promptTokens: number[], signal: AbortSignal): Promise<number | undefined> {
+  private async countAnswer(response: CompletionResponse, request: Record<string, unknown>, promptTokens: number[], signal: CancelSignal): Promise<number | undefined> {
     const choices = (response.body as { choices?: unknown } | null)?.choices;
     if (!Array.isArray(choices)) return undefined;
     const model = typeof request.model === 'string' ? request.model : '';
@@ -283,7 +284,7 @@ export class Connection {
   }
 
   /** The model ids the server lists at `GET /models`. */
-  async listModels(signal: AbortSignal): Promise<string[]> {
+  async listModels(signal: CancelSignal): Promise<string[]> {
     const response = await this.transport.open(this.settings.kind.modelsPath(this.settings.apiVersion), undefined, false, signal);
     const raw = await readBody(response.body, { maxBytes: MODEL_LIST_MAX_BYTES, idleMs: this.settings.idleTimeoutMs }, signal);
     if (response.status < 200 || response.status >= 300) {
@@ -310,7 +311,7 @@ export class Connection {
    * Takes the waiting requests of `signals` out of the queue: a closing node aborts its
    * messages a few at a time, and none of them may be sent when a slot frees meanwhile.
    */
-  withdraw(signals: ReadonlySet<AbortSignal>): void {
+  withdraw(signals: ReadonlySet<CancelSignal>): void {
     this.limiter.withdraw(signals);
   }
 
@@ -323,7 +324,7 @@ export class Connection {
 /** checkContextNow's answer when the counts or the context length must be asked for first. */
 const STILL_TO_COUNT = Symbol('still to count');
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: CancelSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(abortError(signal));
     const timer = setTimeout(() => {

@@ -1,7 +1,8 @@
 import { abortError, CompletionError } from '../errors/errors';
+import type { CancelSignal } from '../errors/cancellation';
 
 interface Waiter {
-  signal: AbortSignal;
+  signal: CancelSignal;
   bytes: number;
   /** Still in the queue: neither started nor withdrawn. */
   queued: boolean;
@@ -27,7 +28,7 @@ export class Limiter {
   }
 
   /** Runs `task` once a slot is free; `bytes` is what the task holds while it waits. */
-  run<T>(signal: AbortSignal, task: () => Promise<T>, bytes = 0): Promise<T> {
+  run<T>(signal: CancelSignal, task: () => Promise<T>, bytes = 0): Promise<T> {
     // A free slot: the task starts now, with no wait in between.
     if (!signal.aborted && this.active < this.maxActive && this.waiting.length === 0) {
       this.active++;
@@ -57,7 +58,7 @@ export class Limiter {
     );
   }
 
-  private acquire(signal: AbortSignal, bytes: number): Promise<void> {
+  private acquire(signal: CancelSignal, bytes: number): Promise<void> {
     if (signal.aborted) return Promise.reject(abortError(signal));
     if (this.active < this.maxActive && this.waiting.length === 0) {
       this.active++;
@@ -105,7 +106,7 @@ export class Limiter {
    * start while their owner, which is going away, aborts them a few at a time. Each still
    * fails, as aborted, once its signal is; until then it holds no place in the queue.
    */
-  withdraw(signals: ReadonlySet<AbortSignal>): void {
+  withdraw(signals: ReadonlySet<CancelSignal>): void {
     const staying: Waiter[] = [];
     for (const waiter of this.waiting) {
       if (!signals.has(waiter.signal)) {

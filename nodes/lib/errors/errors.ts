@@ -1,4 +1,5 @@
 import { classify } from './classify';
+import type { CancelSignal } from './cancellation';
 
 /** What went wrong, as a stable code a flow can switch on (`msg.error.code` in a Catch node). */
 export type ErrorCode =
@@ -78,7 +79,7 @@ export class CompletionError extends Error {
  * Why an aborted request stopped: the CompletionError it was aborted with (a timeout,
  * say), or else the flow was stopped.
  */
-export function abortError(signal: AbortSignal): CompletionError {
+export function abortError(signal: CancelSignal): CompletionError {
   return signal.reason instanceof CompletionError
     ? signal.reason
     : new CompletionError('ABORTED', 'request cancelled: the flow was stopped');

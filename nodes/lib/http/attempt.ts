@@ -7,6 +7,7 @@ import { readBody } from './read-body';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 import type { Outcome } from './retry-policy';
 import type { ResponseHeaders, Transport } from './transport';
+import { Cancellation, type CancelSignal } from '../errors/cancellation';
 
 /** What one completion call came back with, after any retries. */
 export interface CompletionResponse {
@@ -41,8 +42,8 @@ type Settings = Pick<ConnectionSettings, 'kind' | 'secrets' | 'responseTimeoutMs
  * logprobs in the classic shape; a stream event by event), and says how it ended. It
  * never decides about retries (retry-policy.ts does) and, short of a bug, never throws.
  */
-export async function attempt(transport: Transport, settings: Settings, request: AttemptRequest, parent: AbortSignal, onEvent?: OnEvent): Promise<Outcome & { response?: CompletionResponse }> {
-  const controller = new AbortController();
+export async function attempt(transport: Transport, settings: Settings, request: AttemptRequest, parent: CancelSignal, onEvent?: OnEvent): Promise<Outcome & { response?: CompletionResponse }> {
+  const controller = new Cancellation();
   const onParentAbort = () => controller.abort(parent.reason);
   parent.addEventListener('abort', onParentAbort, { once: true });
   if (parent.aborted) onParentAbort();
@@ -103,7 +104,7 @@ export async function attempt(transport: Transport, settings: Settings, request:
   }
 }
 
-function asCompletionError(error: unknown, signal: AbortSignal): CompletionError {
+function asCompletionError(error: unknown, signal: CancelSignal): CompletionError {
   if (signal.aborted) return abortError(signal);
   if (error instanceof CompletionError) return error;
   return new CompletionError('BAD_RESPONSE', error instanceof Error ? error.message : String(error));

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { abortError, CompletionError } from '../errors/errors';
+import type { CancelSignal } from '../errors/cancellation';
 
 export interface BodyLimits {
   maxBytes: number;
@@ -31,7 +32,7 @@ const DRAIN_GRACE_MS = 2000;
 export function consumeBody(
   body: Readable,
   limits: BodyLimits,
-  signal: AbortSignal,
+  signal: CancelSignal,
   onChunk: (chunk: Buffer) => ChunkOutcome,
   byEvent = false,
 ): Promise<number> {
@@ -119,7 +120,7 @@ function drain(body: Readable): void {
 }
 
 /** The whole body in memory, within the same limits. */
-export async function readBody(body: Readable, limits: BodyLimits, signal: AbortSignal): Promise<Buffer> {
+export async function readBody(body: Readable, limits: BodyLimits, signal: CancelSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const total = await consumeBody(body, limits, signal, (chunk) => {
     chunks.push(chunk);
@@ -127,7 +128,7 @@ export async function readBody(body: Readable, limits: BodyLimits, signal: Abort
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
 }
 
-function brokenError(error: Error, signal: AbortSignal): CompletionError {
+function brokenError(error: Error, signal: CancelSignal): CompletionError {
   if (signal.aborted) return abortError(signal);
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && /^(Z_|ERR__ERROR_|ERR_BROTLI)/.test(code)) {

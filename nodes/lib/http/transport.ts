@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { abortError, CompletionError } from '../errors/errors';
 import { basicAuthorization, type ConnectionSettings } from '../connection/settings';
 import { proxyFor } from './proxy';
+import type { CancelSignal } from '../errors/cancellation';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -100,7 +101,7 @@ export class Transport {
    * reader of the body watches it after that), rather than handed to http.request,
    * which ties a listener and an end-of-stream watcher to every request.
    */
-  async open(target: Target | string, body: string | undefined, stream: boolean, signal: AbortSignal, answerTimeoutMs?: number): Promise<OpenResponse> {
+  async open(target: Target | string, body: string | undefined, stream: boolean, signal: CancelSignal, answerTimeoutMs?: number): Promise<OpenResponse> {
     if (signal.aborted) throw abortError(signal);
     const call: Call = { signal, cancel: undefined };
     const timer =
@@ -282,7 +283,7 @@ class TunnelAgent extends https.Agent {
 
 /** One call of open(): its signal, and how to end the request in flight (abort, timeout). */
 interface Call {
-  signal: AbortSignal;
+  signal: CancelSignal;
   cancel: ((error: CompletionError) => void) | undefined;
 }
 
@@ -297,7 +298,7 @@ class StaleSocket extends Error {
  * A failed send as our one error type, keeping only the error's code and message:
  * nothing of the request (its headers carry the key) travels on.
  */
-function networkError(error: unknown, signal: AbortSignal): CompletionError {
+function networkError(error: unknown, signal: CancelSignal): CompletionError {
   if (error instanceof CompletionError) return error;
   if (signal.aborted) return abortError(signal);
   const e = error as { code?: unknown; message?: unknown };

@@ -6,11 +6,12 @@ import { consumeBody, type BodyLimits, type ChunkOutcome } from '../http/read-bo
 import { jsonMayHoldSecret, scrubbedPreview, scrubValue, StreamTextScrubber } from '../errors/scrub';
 import { SseDecoder } from './sse';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../http/json-depth';
+import type { CancelSignal } from '../errors/cancellation';
 
 export interface EventStreamOptions {
   status: number;
   limits: BodyLimits;
-  signal: AbortSignal;
+  signal: CancelSignal;
   secrets: readonly string[];
   /** The server may close a finished stream without `data: [DONE]` (older llama.cpp builds). */
   mayEndWithoutDone: boolean;

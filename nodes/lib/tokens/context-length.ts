@@ -1,6 +1,7 @@
 import { readBody } from '../http/read-body';
 import type { Transport } from '../http/transport';
 import type { ServerProfile } from '../servers/profiles';
+import type { CancelSignal } from '../errors/cancellation';
 
 const ANSWER_MAX_BYTES = 4 * 2 ** 20;
 /** A server's context length changes only when it is restarted: asked again after this long. */
@@ -40,7 +41,7 @@ export class ContextLengths {
     return kept && kept.until > Date.now() ? { known: true, length: kept.length } : { known: false };
   }
 
-  async of(model: string, signal: AbortSignal): Promise<number | undefined> {
+  async of(model: string, signal: CancelSignal): Promise<number | undefined> {
     if (this.configured) return this.configured;
     const kept = this.known.get(model);
     if (kept && kept.until > Date.now()) return kept.length;
@@ -49,7 +50,7 @@ export class ContextLengths {
     return length;
   }
 
-  private async ask(model: string, signal: AbortSignal): Promise<number | undefined> {
+  private async ask(model: string, signal: CancelSignal): Promise<number | undefined> {
     switch (this.profile.contextLength) {
       case 'known-models':
         return KNOWN_MODELS.find(([pattern]) => pattern.test(model))?.[1];
@@ -66,7 +67,7 @@ export class ContextLengths {
     }
   }
 
-  private async get(path: string, fromOrigin: boolean, signal: AbortSignal): Promise<unknown> {
+  private async get(path: string, fromOrigin: boolean, signal: CancelSignal): Promise<unknown> {
     const response = await this.transport.open({ path, fromOrigin }, undefined, false, signal);
     const raw = await readBody(response.body, { maxBytes: ANSWER_MAX_BYTES, idleMs: this.idleTimeoutMs }, signal);
     if (response.status < 200 || response.status >= 300) return undefined;

@@ -4,6 +4,7 @@ import { promptPieces, promptsOf } from '../request/prompts';
 import type { Target, Transport } from '../http/transport';
 import type { ServerProfile } from '../servers/profiles';
 import { openaiTokenIds } from './openai-encoding';
+import type { CancelSignal } from '../errors/cancellation';
 
 const TOKENIZE_MAX_BYTES = 16 * 2 ** 20;
 /** What the cache of counted texts may hold: entries, and characters of text in all. */
@@ -52,7 +53,7 @@ export class TokenCounter {
    * puts before a prompt (llama.cpp's BOS), so the count matches its usage; otherwise the
    * text's own tokens (a generated answer, a logit bias by text).
    */
-  async tokenIds(text: string, model: string, signal: AbortSignal, asPrompt = false): Promise<number[]> {
+  async tokenIds(text: string, model: string, signal: CancelSignal, asPrompt = false): Promise<number[]> {
     const key = cacheKey(text, model, asPrompt);
     const hit = this.cached(key);
     if (hit) return hit;
@@ -96,7 +97,7 @@ export class TokenCounter {
    * (the one that opens a prompt with the tokens a prompt starts with), token ids count as
    * they are. A prompt the node cannot count (media) fails with the reason.
    */
-  async countPrompts(prompt: unknown, model: string, signal: AbortSignal): Promise<number[]> {
+  async countPrompts(prompt: unknown, model: string, signal: CancelSignal): Promise<number[]> {
     const counts: number[] = [];
     for (const one of promptsOf(prompt)) {
       const pieces = promptPieces(one);
@@ -119,7 +120,7 @@ export class TokenCounter {
     }
   }
 
-  private async askServer(text: string, model: string, signal: AbortSignal, asPrompt: boolean): Promise<number[]> {
+  private async askServer(text: string, model: string, signal: CancelSignal, asPrompt: boolean): Promise<number[]> {
     const endpoint = this.profile.tokenize;
     if (!endpoint) throw new CompletionError('INVALID_REQUEST', `${this.profile.label} has no endpoint that counts tokens`);
     const target: Target = { path: endpoint.path, fromOrigin: endpoint.fromOrigin };
