@@ -108,15 +108,17 @@ export = function register(RED: NodeAPI): void {
             if (index % STREAM_STATUS_EVERY === 0) status.streaming(index + 1);
           },
         });
-        const results = response.events > 0 ? streamed.final(response) : resultMessages(format, response, source, choices);
-        for (const message of annotate(results, response.accounting, format)) emit(message);
-        if (!closed) send([null, msg]);
+        const results = annotate(response.events > 0 ? streamed.final(response) : resultMessages(format, response, source, choices), response.accounting, format);
+        // The status first: the last result takes the accounting's own objects, which its
+        // receivers may change (at once, where Node-RED delivers synchronously).
         if (response.status >= 200 && response.status < 300) {
           status.done(response.status, response.accounting, connection.budget.active ? connection.budget.left() : undefined);
         } else {
           const api = apiErrorOf(response.body);
           status.answeredWithError(response.status, classify(response.status, api)?.words, api?.message);
         }
+        for (const message of results) emit(message);
+        if (!closed) send([null, msg]);
       } catch (error) {
         // A join behind a stream that broke off would hold its partial group forever.
         for (const message of streamed.resets()) emit(message);

@@ -180,6 +180,23 @@ describe('tokens, context guard, usage, cost, budgets and the cache in a real No
       }
     }
 
+    it('choices format, n = 2: each result has its own usage, timing, rate limits and cost, and the status reads the answer\'s', async () => {
+      const s = await server('openai', 4096);
+      const f = await load(s, 'openai', { pricePrompt: '2', priceCompletion: '4' }, { model: 'demo-instruct', resultFormat: 'choices' });
+      const out = await f.run({ payload: { prompt: 'Tell me a story', max_tokens: 5, n: 2 } });
+      assert.equal(out.results.length, 2);
+      const [first, second] = out.results;
+      for (const key of ['usage', 'timing', 'rateLimit', 'cost']) {
+        assert.ok(first[key] && typeof first[key] === 'object', key);
+        assert.notEqual(first[key], second[key], `${key} is one object in two messages`);
+        assert.deepEqual(first[key], second[key], key);
+      }
+      // What a receiver does to one result leaves the other as it was.
+      first.usage.total_tokens = -1;
+      assert.equal(second.usage.total_tokens, second.usage.prompt_tokens + second.usage.completion_tokens);
+      assert.match(String(f.statuses().at(-1)?.text), /^create-completion\.status\.truncated/);
+    });
+
     it('a stream without usage: the node counts it and says so', async () => {
       const s = await server('openai', 4096);
       const f = await load(s, 'openai', {}, { model: 'demo-instruct', resultFormat: 'text' });

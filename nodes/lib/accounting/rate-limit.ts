@@ -52,17 +52,17 @@ export function durationMs(text: string | undefined, now = Date.now()): number |
 }
 
 export function rateLimitOf(headers: ResponseHeaders, now = Date.now()): RateLimit | undefined {
-  const values: [keyof RateLimit, number | undefined][] = [
-    ['limitRequests', count(header(headers, 'x-ratelimit-limit-requests') ?? header(headers, 'x-ratelimit-limit'))],
-    ['remainingRequests', count(header(headers, 'x-ratelimit-remaining-requests') ?? header(headers, 'x-ratelimit-remaining'))],
-    ['resetRequestsMs', durationMs(header(headers, 'x-ratelimit-reset-requests') ?? header(headers, 'x-ratelimit-reset'), now)],
-    ['limitTokens', count(header(headers, 'x-ratelimit-limit-tokens'))],
-    ['remainingTokens', count(header(headers, 'x-ratelimit-remaining-tokens'))],
-    ['resetTokensMs', durationMs(header(headers, 'x-ratelimit-reset-tokens'), now)],
-  ];
   // Only the values the server gave, added rather than deleted afterwards: an object that
   // loses properties turns slow for every copy made of it later (annotate.ts).
   let out: RateLimit | undefined;
-  for (const [key, value] of values) if (value !== undefined) (out ??= {})[key] = value;
+  const add = (key: keyof RateLimit, value: number | undefined) => {
+    if (value !== undefined) (out ??= {})[key] = value;
+  };
+  add('limitRequests', count(header(headers, 'x-ratelimit-limit-requests') ?? header(headers, 'x-ratelimit-limit')));
+  add('remainingRequests', count(header(headers, 'x-ratelimit-remaining-requests') ?? header(headers, 'x-ratelimit-remaining')));
+  add('resetRequestsMs', durationMs(header(headers, 'x-ratelimit-reset-requests') ?? header(headers, 'x-ratelimit-reset'), now));
+  add('limitTokens', count(header(headers, 'x-ratelimit-limit-tokens')));
+  add('remainingTokens', count(header(headers, 'x-ratelimit-remaining-tokens')));
+  add('resetTokensMs', durationMs(header(headers, 'x-ratelimit-reset-tokens'), now));
   return out;
 }

@@ -154,7 +154,9 @@ export class Transport {
         request.destroy();
         fail(error);
       };
-      request.once('socket', (socket: Socket) => {
+      // Listeners stay for the request's life (it is dropped after): `on` spares the wrapper
+      // `once` makes for each, and a second 'error' still finds a listener.
+      request.on('socket', (socket: Socket) => {
         if (!socket.connecting) return;
         connectTimer = setTimeout(() => {
           const error = new CompletionError('TIMEOUT', `no connection within ${this.settings.connectTimeoutMs / 1000} s`, { phase: 'connect' });
@@ -163,7 +165,7 @@ export class Transport {
         }, this.settings.connectTimeoutMs);
         socket.once('connect', () => clearTimeout(connectTimer));
       });
-      request.once('response', (response) => {
+      request.on('response', (response) => {
         if (settled) {
           response.destroy();
           return;
@@ -173,17 +175,17 @@ export class Transport {
         if (connectTimer) clearTimeout(connectTimer);
         resolve({ status: response.statusCode ?? 0, headers: response.headers, body: decoded(response) });
       });
-      request.once('upgrade', (response, socket) => {
+      request.on('upgrade', (response, socket) => {
         socket.destroy();
         fail(new CompletionError('BAD_RESPONSE', `the server switched protocols (HTTP ${response.statusCode}) instead of answering`, { status: response.statusCode }));
       });
-      request.once('error', (error) => {
+      request.on('error', (error) => {
         if (settled) return;
         const failure = networkError(error, signal);
         fail(request.reusedSocket && failure.code === 'NETWORK_ERROR' && !signal.aborted ? new StaleSocket(failure) : failure);
       });
       // Every request closes, most of them after their answer: the error is made only for one that had none.
-      request.once('close', () => {
+      request.on('close', () => {
         if (!settled) fail(networkError(new Error('the connection closed without a response'), signal));
       });
       request.end(body);

@@ -7,11 +7,16 @@ import type { Message, ResultFormat } from './result-messages';
  * (the answer was cut at max_tokens; per choice in `choices` format) and `msg.cached`.
  */
 export function annotate(messages: Message[], accounting: Accounting, format: ResultFormat): Message[] {
-  for (const msg of messages) {
-    if (accounting.usage) msg.usage = { ...accounting.usage };
-    msg.timing = { ...accounting.timing };
-    if (accounting.rateLimit) msg.rateLimit = { ...accounting.rateLimit };
-    if (accounting.cost) msg.cost = { ...accounting.cost };
+  const last = messages.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const msg = messages[i];
+    // The accounting was made for this answer alone: the last message takes its objects,
+    // every other one a copy, so that no two messages share what a receiver may change.
+    const own = i === last;
+    if (accounting.usage) msg.usage = own ? accounting.usage : { ...accounting.usage };
+    msg.timing = own ? accounting.timing : { ...accounting.timing };
+    if (accounting.rateLimit) msg.rateLimit = own ? accounting.rateLimit : { ...accounting.rateLimit };
+    if (accounting.cost) msg.cost = own ? accounting.cost : { ...accounting.cost };
     msg.truncated = format === 'choices' && isChoice(msg.payload)
       ? (msg.payload as { finish_reason?: unknown }).finish_reason === 'length'
       : accounting.truncated.length > 0;
