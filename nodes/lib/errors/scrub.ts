@@ -9,7 +9,8 @@ const MASK = '***';
 /** Shorter strings would match ordinary text; a key is far longer. */
 const MIN_SECRET_LENGTH = 4;
 
-const usable = (secrets: readonly string[]) => secrets.filter((s) => s.length >= MIN_SECRET_LENGTH);
+/** The secrets long enough to look for; the list itself when all are (the usual case), so nothing is made per call. */
+const usable = (secrets: readonly string[]) => (secrets.every((s) => s.length >= MIN_SECRET_LENGTH) ? secrets : secrets.filter((s) => s.length >= MIN_SECRET_LENGTH));
 
 /** Characters JSON may write as an escape other than \u: a secret holding one can be spelt in a way its plain form is not found in. */
 const ESCAPABLE = /["\\\/\u0000-\u001f]/;
@@ -149,19 +150,24 @@ export function scrubValue<T>(value: T, secrets: readonly string[]): T {
   if (list.length === 0) return value;
   if (typeof value === 'string') return scrubText(value, list) as T;
   if (value === null || typeof value !== 'object') return value;
-  const pending: object[] = [value];
-  const seen = new Set<object>();
-  while (pending.length > 0) {
-    const container = pending.pop()!;
-    if (seen.has(container)) continue;
-    seen.add(container);
+  // Most values are flat (response headers, a small body): the list of containers still
+  // to scrub and the set of those done are made only once a nested one turns up.
+  let pending: object[] | undefined;
+  let seen: Set<object> | undefined;
+  const later = (item: object) => {
+    seen ??= new Set<object>([value]);
+    if (seen.has(item)) return;
+    seen.add(item);
+    (pending ??= []).push(item);
+  };
+  for (let container: object | undefined = value; container !== undefined; container = pending?.pop()) {
     if (Array.isArray(container)) {
       for (let i = 0; i < container.length; i++) {
         const item: unknown = container[i];
         if (typeof item === 'string') {
           if (mayHold(item, list)) container[i] = scrubText(item, list);
         } else if (item !== null && typeof item === 'object') {
-          pending.push(item);
+          later(item);
         }
       }
       continue;
@@ -178,16 +184,16 @@ export function scrubValue<T>(value: T, secrets: readonly string[]): T {
       if (typeof item === 'string') {
         if (mayHold(item, list)) record[target] = scrubText(item, list);
       } else if (item !== null && typeof item === 'object') {
-        pending.push(item);
+        later(item);
       }
     }
   }
   return value;
 }
 
-/** Whether a string can hold a secret, as it is or spelt through escapes. */
 function mayHold(text: string, secrets: readonly string[]): boolean {
-  return secrets.some((s) => text.includes(s)) || mayBeEscaped(text, secrets);
+  for (const secret of secrets) if (text.includes(secret)) return true;
+  return mayBeEscaped(text, secrets);
 }
 
 /**
@@ -198,7 +204,7 @@ function mayHold(text: string, secrets: readonly string[]): boolean {
  * comes out is exactly the scrubbed whole text, cut into the events' pieces.
  */
 export class StreamTextScrubber {
-  private readonly secrets: string[];
+  private readonly secrets: readonly string[];
   private readonly held = new Map<number, string>();
 
   constructor(secrets: readonly string[]) {
