@@ -38,6 +38,7 @@ const ABORTS_PER_TURN = 50;
 
 export = function register(RED: NodeAPI): void {
   const clone = (msg: NodeMessage) => RED.util.cloneMessage(msg);
+  const newId = () => RED.util.generateId();
 
   function CreateCompletion(this: Node, config: CreateCompletionDef) {
     RED.nodes.createNode(this, config);
@@ -78,7 +79,7 @@ export = function register(RED: NodeAPI): void {
         status.invalid(built.problems.map((p) => p.field));
         throw new CompletionError('INVALID_REQUEST', `invalid request: ${describeProblems(built.problems)}`, { fields: built.problems });
       }
-      const source = messageSource(msg, clone, RED.util.generateId());
+      const source = messageSource(msg, clone, newId);
       const emit = (message: Message) => {
         if (!closed) send([message as NodeMessage, null]);
       };

@@ -58,7 +58,7 @@ export async function ownCost(demoUrl: string, iterations: number): Promise<OwnC
   const secrets = [BENCH_API_KEY];
   const inputMsg = (i: number) => ({ _msgid: `m${i}`, topic: 'bench', payload: { ...REQUEST } });
   // The node's own copies (flow/message-copies.ts): a message of strings and numbers is copied without a deep clone.
-  const source = (msg: Record<string, unknown>): MessageSource => messageSource(msg as never, cloneMessage as never, generateId());
+  const source = (msg: Record<string, unknown>): MessageSource => messageSource(msg as never, cloneMessage as never, generateId);
 
   const kind = serverKind('openai');
   const core = (i: number): unknown => {

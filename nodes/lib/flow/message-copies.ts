@@ -9,25 +9,30 @@ type Clone = (msg: NodeMessage) => NodeMessage;
  * in a chain, a message built by hand) never carries over: a fresh answer must not say
  * `cached`, and a stale `reset` or `complete` would make a join drop or cut a group.
  */
-const RESULT_PROPERTIES = [
+const RESULT_PROPERTIES = new Set([
   'completion', 'usage', 'timing', 'rateLimit', 'cost', 'truncated', 'cached',
   'choiceIndex', 'delta', 'complete', 'reset', 'statusCode', 'headers',
-] as const;
+]);
 
 /**
  * Copies of the input message for the results, which must share nothing with the
  * passthrough. One that cannot be copied (nested too deep, a getter that throws) fails
  * here, before anything is sent, not after the server has done the work.
  */
-export function messageSource(msg: NodeMessageInFlow, clone: Clone, sequenceId: string): MessageSource {
+/** `newId`: makes the id of a sequence (`msg.parts.id`), asked for only where the results are one. */
+export function messageSource(msg: NodeMessageInFlow, clone: Clone, newId: () => string): MessageSource {
   // The input message without its payload and the node's own properties, as it came:
   // each result is a copy of it, never of a result made before (which its receiver may
   // have changed), nor of the input after the passthrough's receivers changed it.
   let base: Message;
   let shallow: boolean;
   try {
-    const { payload: _payload, ...rest } = msg as Record<string, unknown>;
-    for (const key of RESULT_PROPERTIES) delete rest[key];
+    // Taken over one by one rather than copied and deleted from: an object that loses
+    // properties is slower to copy, and each result is a copy of this one.
+    const input = msg as unknown as Record<PropertyKey, unknown>;
+    const rest: Record<PropertyKey, unknown> = {};
+    for (const key of Object.keys(input)) if (key !== 'payload' && !RESULT_PROPERTIES.has(key)) take(rest, key, input[key]);
+    for (const symbol of Object.getOwnPropertySymbols(input)) if (Object.prototype.propertyIsEnumerable.call(input, symbol)) take(rest, symbol, input[symbol]);
     // Most messages hold only strings and numbers besides their payload (_msgid, topic):
     // a shallow copy of those is already a deep one. Any other is copied here once, so
     // one that cannot be copied fails before anything is sent.
@@ -37,10 +42,19 @@ export function messageSource(msg: NodeMessageInFlow, clone: Clone, sequenceId: 
     const reason = `cannot be copied: ${error instanceof Error ? error.message : String(error)}`;
     throw new CompletionError('INVALID_REQUEST', `the message ${reason}`, { fields: [{ field: 'msg', reason }] });
   }
+  let sequenceId: string | undefined;
   return {
-    sequenceId,
+    get sequenceId() {
+      return (sequenceId ??= newId());
+    },
     copy: () => (shallow ? { ...base } : (clone(base as NodeMessage) as Message)),
   };
+}
+
+/** An own property, as a copy with `{ ...msg }` makes it: `__proto__` too stays a property, not the prototype. */
+function take(target: Record<PropertyKey, unknown>, key: PropertyKey, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 function onlyPrimitives(record: Record<string, unknown>): boolean {
