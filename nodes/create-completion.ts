@@ -5,7 +5,7 @@ import { Cancellation } from './lib/errors/cancellation';
 import { publicError } from './lib/errors/public-error';
 import { copyableMessage, messageSource } from './lib/flow/message-copies';
 import { NodeStatus } from './lib/flow/status';
-import { dialogValues } from './lib/flow/typed-fields';
+import { dialogValues, fixedDialogValues } from './lib/flow/typed-fields';
 import { buildRequest } from './lib/request/build-request';
 import { dialogDefaults, type DialogFields } from './lib/request/dialog-defaults';
 import { describeProblems } from './lib/request/validate';
@@ -44,6 +44,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const defaults = dialogDefaults(config);
+    const fixedValues = fixedDialogValues(config);
     const format = (RESULT_FORMATS as readonly string[]).includes(config.resultFormat ?? '') ? (config.resultFormat as ResultFormat) : 'raw';
     const status = new NodeStatus(node, (key, values) => RED._(key, values));
     const inFlight = new Set<Cancellation>();
@@ -71,7 +72,7 @@ export = function register(RED: NodeAPI): void {
         warnedJsonText = true;
         node.warn(RED._('create-completion.errors.payloadIsJsonText'));
       }
-      const values = await dialogValues(RED, node, config, msg);
+      const values = fixedValues ?? (await dialogValues(RED, node, config, msg));
       // The flow may have stopped while a context store answered: nothing goes out after close.
       if (closed) throw new CompletionError('ABORTED', 'request cancelled: the flow was stopped');
       const built = buildRequest(defaults, values, msg.payload, connection.settings.kind);

@@ -86,7 +86,7 @@ export class Connection {
     const streamed = request.stream === true;
     const cacheKey = this.cache && !options.plain && ResponseCache.cacheable(request) ? ResponseCache.keyOf(request) : undefined;
     const hit = cacheKey !== undefined ? this.cache!.get(cacheKey) : undefined;
-    if (hit) return { ...hit, accounting: accountingOf(hit, { startedAt, slotAt: startedAt, streamed, cached: true }) };
+    if (hit) return Object.assign(hit, { accounting: accountingOf(hit, { startedAt, slotAt: startedAt, streamed, cached: true }) });
 
     let promptTokens: number[] | undefined;
     let settle: ((actual: Spend | undefined) => void) | undefined;
@@ -101,28 +101,31 @@ export class Connection {
       held.body = undefined;
       options.onQueued?.();
     }
+    // A free slot is taken at once; only a request that must wait waits a turn.
+    const waiting = this.limiter.enter(options.signal, weight);
+    if (waiting) await waiting;
+    // Counting asks the server too: it happens within the request's slot, so the limit
+    // on requests in flight holds for it as well.
     try {
-      // Counting asks the server too: it happens within the request's slot, so the limit
-      // on requests in flight holds for it as well.
-      response = await this.limiter.run(options.signal, async () => {
-        slotAt = Date.now();
-        options.onStart?.();
-        if (!options.plain) {
-          // Counted and known already (the usual case for a repeated prompt): no wait.
-          const counted = this.checkContextNow(request);
-          promptTokens = counted === STILL_TO_COUNT ? await this.checkContext(request, options.signal) : counted;
-          if (this.budget.active) {
-            contextLength = await this.contextForEstimate(request, options.signal);
-            settle = this.budget.reserve(this.estimate(request, promptTokens, contextLength));
-          }
+      slotAt = Date.now();
+      options.onStart?.();
+      if (!options.plain) {
+        // Counted and known already (the usual case for a repeated prompt): no wait.
+        const counted = this.checkContextNow(request);
+        promptTokens = counted === STILL_TO_COUNT ? await this.checkContext(request, options.signal) : counted;
+        if (this.budget.active) {
+          contextLength = await this.contextForEstimate(request, options.signal);
+          settle = this.budget.reserve(this.estimate(request, promptTokens, contextLength));
         }
-        const text = ready ?? JSON.stringify(request);
-        ready = undefined;
-        return this.tryUntilDone(request, text, options);
-      }, weight);
+      }
+      const text = ready ?? JSON.stringify(request);
+      ready = undefined;
+      response = await this.tryUntilDone(request, text, options);
     } catch (error) {
       settle?.(undefined);
       throw error;
+    } finally {
+      this.limiter.leave();
     }
     const { profile } = this.settings.kind;
     const answered = response.status >= 200 && response.status < 300;
@@ -137,7 +140,8 @@ export class Connection {
     // A refused request generated nothing: its reservation goes back whole.
     settle?.(answered ? { tokens: accounting.usage?.total_tokens ?? this.estimate(request, promptTokens, contextLength).tokens, cost: accounting.cost?.total ?? 0 } : { tokens: 0, cost: 0 });
     if (cacheKey !== undefined) this.cache!.put(cacheKey, response);
-    return { ...response, accounting };
+    // After the cache took its copy: the accounting is this message's alone.
+    return Object.assign(response, { accounting });
   }
 
   /**
@@ -276,7 +280,10 @@ export class Connection {
           outcome.error.cause.attempts = tries;
           throw outcome.error;
         }
-        return { ...outcome.response!, attempts: tries };
+        // The answer is this try's own object: it is completed in place, not copied.
+        const response = outcome.response!;
+        response.attempts = tries;
+        return response;
       }
       options.onRetry?.(tries, decision.reason, decision.delayMs);
       await sleep(decision.delayMs, options.signal);

@@ -27,35 +27,18 @@ export class Limiter {
     return this.active >= this.maxActive || this.waiting.length > 0;
   }
 
-  /** Runs `task` once a slot is free; `bytes` is what the task holds while it waits. */
-  run<T>(signal: CancelSignal, task: () => Promise<T>, bytes = 0): Promise<T> {
-    // A free slot: the task starts now, with no wait in between.
+  /**
+   * Takes a slot: at once when one is free (nothing comes back, nothing to wait for), or
+   * a promise that resolves once the slot is held, or fails with QUEUE_FULL or the
+   * signal's abort. `bytes`: what the task holds while it waits. Every slot taken is
+   * given back with `leave()`, however the task ends.
+   */
+  enter(signal: CancelSignal, bytes = 0): Promise<void> | undefined {
     if (!signal.aborted && this.active < this.maxActive && this.waiting.length === 0) {
       this.active++;
-      return this.hold(task);
+      return undefined;
     }
-    return this.acquire(signal, bytes).then(() => this.hold(task));
-  }
-
-  /** The task in its slot, released however it ends. */
-  private hold<T>(task: () => Promise<T>): Promise<T> {
-    let running: Promise<T>;
-    try {
-      running = task();
-    } catch (error) {
-      this.release();
-      return Promise.reject(error);
-    }
-    return running.then(
-      (value) => {
-        this.release();
-        return value;
-      },
-      (error: unknown) => {
-        this.release();
-        throw error;
-      },
-    );
+    return this.acquire(signal, bytes);
   }
 
   private acquire(signal: CancelSignal, bytes: number): Promise<void> {
@@ -119,7 +102,7 @@ export class Limiter {
     this.waiting = staying;
   }
 
-  private release(): void {
+  leave(): void {
     this.active--;
     const next = this.waiting.shift();
     if (next) next.start();

@@ -30,3 +30,12 @@ export async function dialogValues(RED: NodeAPI, node: Node, config: TypedConfig
     model: modelType === 'str' ? undefined : await evaluate('model', modelType),
   };
 }
+
+/**
+ * The dialog's values when neither typed input needs the message (both plain strings,
+ * the usual case): worked out once at deploy, so a message does not wait a turn for them.
+ */
+export function fixedDialogValues(config: TypedConfig): DialogValues | undefined {
+  if ((config.promptType || 'str') !== 'str' || (config.modelType || 'str') !== 'str') return undefined;
+  return Object.freeze({ prompt: config.prompt || undefined, model: undefined });
+}

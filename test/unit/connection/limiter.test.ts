@@ -9,13 +9,23 @@ describe('unit: the limit on requests in flight', () => {
     const started: string[] = [];
     const ended: Array<[string, string]> = [];
     let finishFirst!: () => void;
-    const run = (name: string, controller: AbortController, bytes: number) =>
-      limiter
-        .run(controller.signal, () => {
-          started.push(name);
-          return name === 'first' ? new Promise<void>((r) => (finishFirst = r)) : Promise.resolve();
-        }, bytes)
-        .then(() => ended.push([name, 'ok']), (error: { code?: string }) => ended.push([name, error.code ?? '?']));
+    // A task as the connection runs one: a slot entered, the work, the slot left however it ends.
+    const run = async (name: string, controller: AbortController, bytes: number) => {
+      try {
+        const waiting = limiter.enter(controller.signal, bytes);
+        if (waiting) await waiting;
+      } catch (error) {
+        ended.push([name, (error as { code?: string }).code ?? '?']);
+        return;
+      }
+      try {
+        started.push(name);
+        if (name === 'first') await new Promise<void>((r) => (finishFirst = r));
+        ended.push([name, 'ok']);
+      } finally {
+        limiter.leave();
+      }
+    };
     const first = new AbortController();
     const mine = [new AbortController(), new AbortController()];
     const other = new AbortController();
