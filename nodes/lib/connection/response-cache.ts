@@ -1,4 +1,5 @@
 import type { CompletionResponse } from '../http/attempt';
+import { ownCopy } from '../own-copy';
 
 export interface CacheSettings {
   ttlMs: number;
@@ -53,7 +54,7 @@ export class ResponseCache {
     }
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return { ...entry.response, headers: { ...entry.response.headers }, body: structuredClone(entry.response.body) };
+    return Object.assign(ownCopy(entry.response), { headers: ownCopy(entry.response.headers), body: structuredClone(entry.response.body) });
   }
 
   put(key: string, response: CompletionResponse): void {
@@ -62,7 +63,7 @@ export class ResponseCache {
     if (bytes > this.settings.maxBytes) return;
     const old = this.entries.get(key);
     if (old) this.drop(key, old);
-    this.entries.set(key, { response: { ...response, body: structuredClone(response.body) }, bytes, until: this.clock() + this.settings.ttlMs });
+    this.entries.set(key, { response: Object.assign(ownCopy(response), { body: structuredClone(response.body) }), bytes, until: this.clock() + this.settings.ttlMs });
     this.bytes += bytes;
     for (const [oldest, entry] of this.entries) {
       if (this.entries.size <= this.settings.maxEntries && this.bytes <= this.settings.maxBytes) break;

@@ -1,5 +1,6 @@
 import type { NodeMessage, NodeMessageInFlow } from 'node-red';
 import { CompletionError } from '../errors/errors';
+import { ownCopy, setOwn } from '../own-copy';
 import type { Message, MessageSource } from '../results/result-messages';
 
 type Clone = (msg: NodeMessage) => NodeMessage;
@@ -31,8 +32,8 @@ export function messageSource(msg: NodeMessageInFlow, clone: Clone, newId: () =>
     // properties is slower to copy, and each result is a copy of this one.
     const input = msg as unknown as Record<PropertyKey, unknown>;
     const rest: Record<PropertyKey, unknown> = {};
-    for (const key of Object.keys(input)) if (key !== 'payload' && !RESULT_PROPERTIES.has(key)) take(rest, key, input[key]);
-    for (const symbol of Object.getOwnPropertySymbols(input)) if (Object.prototype.propertyIsEnumerable.call(input, symbol)) take(rest, symbol, input[symbol]);
+    for (const key of Object.keys(input)) if (key !== 'payload' && !RESULT_PROPERTIES.has(key)) setOwn(rest, key, input[key]);
+    for (const symbol of Object.getOwnPropertySymbols(input)) if (Object.prototype.propertyIsEnumerable.call(input, symbol)) setOwn(rest, symbol, input[symbol]);
     // Most messages hold only strings and numbers besides their payload (_msgid, topic):
     // a shallow copy of those is already a deep one. Any other is copied here once, so
     // one that cannot be copied fails before anything is sent.
@@ -47,14 +48,8 @@ export function messageSource(msg: NodeMessageInFlow, clone: Clone, newId: () =>
     get sequenceId() {
       return (sequenceId ??= newId());
     },
-    copy: () => (shallow ? { ...base } : (clone(base as NodeMessage) as Message)),
+    copy: () => (shallow ? ownCopy(base) : (clone(base as NodeMessage) as Message)),
   };
-}
-
-/** An own property, as a copy with `{ ...msg }` makes it: `__proto__` too stays a property, not the prototype. */
-function take(target: Record<PropertyKey, unknown>, key: PropertyKey, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 function onlyPrimitives(record: Record<string, unknown>): boolean {

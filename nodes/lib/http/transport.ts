@@ -8,6 +8,7 @@ import { abortError, CompletionError } from '../errors/errors';
 import { basicAuthorization, type ConnectionSettings } from '../connection/settings';
 import { proxyFor } from './proxy';
 import type { CancelSignal } from '../errors/cancellation';
+import { ownCopy } from '../own-copy';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -193,15 +194,16 @@ export class Transport {
   }
 
   private request(target: Target, body: string | undefined, stream: boolean): http.ClientRequest {
-    const headers: Record<string, string | number> = { ...(stream ? this.headersFor.stream : this.headersFor.json) };
+    const headers: Record<string, string | number> = ownCopy(stream ? this.headersFor.stream : this.headersFor.json);
     if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);
     const method = body === undefined ? 'GET' : 'POST';
     const path = target.fromOrigin ? target.path : joinPath(this.basePath, target.path);
     if (this.proxy && !this.secure) {
       // A plain-HTTP request goes to the proxy whole, its target in absolute form.
+      headers.Host = this.base.host;
       return (this.proxy.protocol === 'https:' ? https : http).request({
         hostname: this.proxy.hostname, port: this.proxy.port, path: this.origin + path, method,
-        headers: { ...headers, Host: this.base.host }, agent: this.agent,
+        headers, agent: this.agent,
       });
     }
     return (this.secure ? https : http).request({

@@ -3,6 +3,7 @@ import { misspeltParams } from './misspelt';
 import { KNOWN_PARAMS } from '../servers/profiles';
 import type { ServerKind } from '../servers/server-kinds';
 import { validateRequest, type FieldProblem } from './validate';
+import { ownCopy } from '../own-copy';
 
 export type RequestParams = Record<string, unknown>;
 
@@ -83,7 +84,7 @@ export type BuiltRequest =
  * rules, the server kind's gaps, JSON-ability). Problems come back all at once.
  */
 export function buildRequest(defaults: DialogDefaults, dialog: DialogValues, payload: unknown, kind: ServerKind): BuiltRequest {
-  const params: RequestParams = { ...defaults.params };
+  const params: RequestParams = ownCopy(defaults.params);
   if (dialog.prompt !== undefined && dialog.prompt !== '') params.prompt = dialog.prompt;
   if (dialog.model !== undefined && dialog.model !== '') params.model = typeof dialog.model === 'string' ? dialog.model.trim() : dialog.model;
   const { request, problems } = mergeRequest(params, payload);
