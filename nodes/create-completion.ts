@@ -1,9 +1,9 @@
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
 import type { CompletionApiNode } from './lib/connection/completion-api-node';
-import { apiErrorOf, CompletionError } from './lib/errors/errors';
-import { Cancellation } from './lib/errors/cancellation';
+import { CompletionError } from './lib/errors/errors';
 import { publicError } from './lib/errors/public-error';
-import { copyableMessage, messageSource } from './lib/flow/message-copies';
+import { endMessage, messageSource } from './lib/flow/message-copies';
+import { MessagesInFlight } from './lib/flow/messages-in-flight';
 import { NodeStatus } from './lib/flow/status';
 import { dialogValues, fixedDialogValues } from './lib/flow/typed-fields';
 import { buildRequest } from './lib/request/build-request';
@@ -13,7 +13,6 @@ import { readsAsRequestJson } from './lib/request/json-text-payload';
 import { resultMessages, RESULT_FORMATS, type Message, type ResultFormat } from './lib/results/result-messages';
 import { expectedChoices, StreamMessages } from './lib/results/stream-messages';
 import { annotate } from './lib/results/annotate';
-import { classify } from './lib/errors/classify';
 import { REQUEST_FACTS, REQUEST_FACTS_SETTING } from './lib/editor-facts';
 
 interface CreateCompletionDef extends NodeDef, DialogFields {
@@ -29,13 +28,6 @@ type Done = (err?: Error) => void;
 /** Status updates while streaming: one every this many events. */
 const STREAM_STATUS_EVERY = 16;
 
-/**
- * Messages aborted on close per turn of the event loop. Each ends as a catchable error,
- * and Node-RED's work for one (log, Catch routing) takes some 0.1 ms: ten thousand queued
- * messages at once would hold up every other flow for over a second.
- */
-const ABORTS_PER_TURN = 50;
-
 export = function register(RED: NodeAPI): void {
   const clone = (msg: NodeMessage) => RED.util.cloneMessage(msg);
   const newId = () => RED.util.generateId();
@@ -47,9 +39,7 @@ export = function register(RED: NodeAPI): void {
     const fixedValues = fixedDialogValues(config);
     const format = (RESULT_FORMATS as readonly string[]).includes(config.resultFormat ?? '') ? (config.resultFormat as ResultFormat) : 'raw';
     const status = new NodeStatus(node, (key, values) => RED._(key, values));
-    const inFlight = new Set<Cancellation>();
-    const settling = new Set<Promise<void>>();
-    let waiting = 0;
+    const messages = new MessagesInFlight();
     let closed = false;
     let warnedJsonText = false;
 
@@ -85,64 +75,42 @@ export = function register(RED: NodeAPI): void {
         if (!closed) send([message as NodeMessage, null]);
       };
       const choices = expectedChoices(built.request);
-      const streamed = new StreamMessages(format, source, choices);
-      const controller = new Cancellation();
-      inFlight.add(controller);
-      let queuedHere = false;
-      const leaveQueue = () => {
-        if (queuedHere) waiting--;
-        queuedHere = false;
-      };
+      // Made at the first event: most answers are not streamed.
+      let streamed: StreamMessages | undefined;
+      const cancellation = messages.start();
+      let leaveQueue: (() => void) | undefined;
       try {
         const response = await connection.complete(built.request, built.body, {
-          signal: controller.signal,
-          onQueued: () => {
-            queuedHere = true;
-            status.queued(++waiting);
-          },
+          signal: cancellation.signal,
+          onQueued: () => (leaveQueue = status.queued()),
           onStart: () => {
-            leaveQueue();
+            leaveQueue?.();
             status.requesting();
           },
           onRetry: (retry, reason) => status.retrying(retry, reason),
           onEvent: (chunk, index, code) => {
-            for (const message of streamed.chunk(chunk, code)) emit(message);
+            for (const message of (streamed ??= new StreamMessages(format, source, choices)).chunk(chunk, code)) emit(message);
             if (index % STREAM_STATUS_EVERY === 0) status.streaming(index + 1);
           },
         });
-        const results = annotate(response.events > 0 ? streamed.final(response) : resultMessages(format, response, source, choices), response.accounting, format);
+        const results = annotate(streamed && response.events > 0 ? streamed.final(response) : resultMessages(format, response, source, choices), response.accounting, format);
         // The status first: the last result takes the accounting's own objects, which its
         // receivers may change (at once, where Node-RED delivers synchronously).
-        if (response.status >= 200 && response.status < 300) {
-          status.done(response.status, response.accounting, connection.budget.active ? connection.budget.left() : undefined);
-        } else {
-          const api = apiErrorOf(response.body);
-          status.answeredWithError(response.status, classify(response.status, api)?.words, api?.message);
-        }
+        status.answered(response, connection.budget.active ? connection.budget.left() : undefined);
         for (const message of results) emit(message);
         if (!closed) send([null, msg]);
       } catch (error) {
         // A join behind a stream that broke off would hold its partial group forever.
-        for (const message of streamed.resets()) emit(message);
+        if (streamed) for (const message of streamed.resets()) emit(message);
         throw error;
       } finally {
-        leaveQueue();
-        inFlight.delete(controller);
+        leaveQueue?.();
+        messages.end(cancellation);
       }
     }
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      // Node-RED copies the message for Catch and Complete nodes, which can throw (a
-      // message nested thousands of levels deep): that must neither escape as an
-      // unhandled rejection, which would stop the process, nor keep the error from Catch.
-      const finish = (error?: Error) => {
-        try {
-          done(error);
-        } catch (failure) {
-          if (error) node.error(error, copyableMessage(msg, clone));
-          else node.error(`could not end the message: ${(failure as Error).message}`);
-        }
-      };
+      const finish = (error?: Error) => endMessage(done, error, msg, node, clone);
       const settled = handle(msg, send).then(
         () => finish(),
         (error: unknown) => {
@@ -151,28 +119,16 @@ export = function register(RED: NodeAPI): void {
           finish(failure);
         },
       );
-      settling.add(settled);
-      settled.finally(() => settling.delete(settled)).catch(() => {});
+      messages.track(settled);
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       status.close();
-      // Aborted without a reason of ours, each request ends as ABORTED (errors.ts, abortError).
-      // On a full deploy the Catch nodes stop too, so the log is where a user learns of them.
-      if (inFlight.size > 0) node.warn(RED._('create-completion.errors.abortedOnClose', { count: inFlight.size }));
-      // Aborted in arrival order, a few dozen a turn: those holding a slot come first, so their
-      // requests close at once. The queue lets go of the others beforehand, or a slot freed
-      // meanwhile would send one of them.
-      const controllers = [...inFlight];
-      connectionNode()?.connection?.withdraw(new Set(controllers.map((c) => c.signal)));
-      const abortFrom = (first: number) => {
-        const end = Math.min(first + ABORTS_PER_TURN, controllers.length);
-        for (let i = first; i < end; i++) controllers[i].abort();
-        if (end < controllers.length) setImmediate(abortFrom, end);
-      };
-      abortFrom(0);
-      Promise.allSettled([...settling]).then(() => done());
+      // Each request ends as ABORTED. On a full deploy the Catch nodes stop too, so the log
+      // is where a user learns of them.
+      if (messages.size > 0) node.warn(RED._('create-completion.errors.abortedOnClose', { count: messages.size }));
+      messages.abortAll((signals) => connectionNode()?.connection?.withdraw(signals)).then(() => done());
     });
   }
 

@@ -1,4 +1,4 @@
-import type { NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { CompletionError } from '../errors/errors';
 import { ownCopy, setOwn } from '../own-copy';
 import type { Message, MessageSource } from '../results/result-messages';
@@ -83,4 +83,19 @@ export function copyableMessage(msg: NodeMessageInFlow, clone: Clone): NodeMessa
     }
   }
   return copy as NodeMessage;
+}
+
+/**
+ * Ends a message with Node-RED's `done`. Node-RED copies the message for Catch and
+ * Complete nodes, which can throw (a message nested thousands of levels deep): that must
+ * neither escape as an unhandled rejection, which would stop the process, nor keep the
+ * error from Catch, which then gets the properties that can be copied.
+ */
+export function endMessage(done: (error?: Error) => void, error: Error | undefined, msg: NodeMessageInFlow, node: Pick<Node, 'error'>, clone: Clone): void {
+  try {
+    done(error);
+  } catch (failure) {
+    if (error) node.error(error, copyableMessage(msg, clone));
+    else node.error(`could not end the message: ${(failure as Error).message}`);
+  }
 }

@@ -1,5 +1,7 @@
 import type { Node } from 'node-red';
 import type { Accounting } from '../accounting/accounting';
+import { classify } from '../errors/classify';
+import { apiErrorOf } from '../errors/errors';
 
 type Fill = 'red' | 'green' | 'yellow' | 'blue' | 'grey';
 type Translate = (key: string, values?: Record<string, string | number>) => string;
@@ -44,8 +46,17 @@ export class NodeStatus {
     this.show(fill, shape, `create-completion.${key}`);
   }
 
-  queued(count: number): void {
-    this.show('yellow', 'ring', this.text('status.queued', { count }));
+  /** Messages of this node waiting for a slot on the connection. */
+  private waiting = 0;
+
+  /** A message starts to wait for a slot ("queued: 3"); what comes back is called once it leaves the queue, started or not. */
+  queued(): () => void {
+    this.show('yellow', 'ring', this.text('status.queued', { count: ++this.waiting }));
+    let left = false;
+    return () => {
+      if (!left) this.waiting--;
+      left = true;
+    };
   }
 
   requesting(): void {
@@ -79,6 +90,16 @@ export class NodeStatus {
     // An answer cut short is worth a look: it leads, so the status does not cut it off.
     if (accounting.truncated.length > 0) this.show('yellow', 'dot', `${this.text('status.truncated', {})} · ${text}`);
     else this.show('green', 'dot', text);
+  }
+
+  /** An answer that became results: done, or a non-2xx answer (raw format). */
+  answered(response: { status: number; body: unknown; accounting: Accounting }, budgetLeft?: { tokens?: number; cost?: number }): void {
+    if (response.status >= 200 && response.status < 300) {
+      this.done(response.status, response.accounting, budgetLeft);
+      return;
+    }
+    const api = apiErrorOf(response.body);
+    this.answeredWithError(response.status, classify(response.status, api)?.words, api?.message);
   }
 
   /** A non-2xx answer given as a result (raw format): red, with what it means and the server's own words. */

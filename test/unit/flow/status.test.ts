@@ -37,6 +37,17 @@ describe('unit: what the node status says', () => {
     assert.equal(shown.at(-1)?.text, '200 · 12 tokens · from the cache');
   });
 
+  it('queued: the count of the node\'s waiting messages, each leaving once however often it says so', () => {
+    const { status, shown } = reporter();
+    const first = status.queued();
+    status.queued();
+    assert.equal(shown.at(-1)?.text, 'queued: 2');
+    first();
+    first();
+    status.queued();
+    assert.equal(shown.at(-1)?.text, 'queued: 2');
+  });
+
   it('fixed texts go as catalogue keys, for the editor to translate; one chunk is one chunk', () => {
     const { status, shown } = reporter();
     status.requesting();
