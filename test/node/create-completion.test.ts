@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { FlowHarness } from '../support/flow-harness';
 import { useDemoServer } from '../support/demo-server-suite';
+import { STATUS_BURST, STATUS_PER_SECOND } from '../../nodes/lib/flow/status-pace';
 
 const KEY = 'sk-test-SECRET-0123456789abcdef';
 
@@ -302,6 +303,20 @@ describe('create-completion in a real Node-RED', function () {
       suite.server.script({ kind: 'status', status: 400 }, { kind: 'malformed' }, { kind: 'reset-before-headers' });
       const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => f.run({ payload: `prompt ${i}` })));
       for (const run of runs) assert.equal(run.errors.length + run.completes.length, 1);
+    });
+
+    it('under load, its statuses come at a pace an open editor can take, and the last one shows how the last message ended (cut at max_tokens)', async () => {
+      const f = await load({ max_tokens: '1' }, { maxInFlight: '8', maxQueue: '1000' });
+      const started = Date.now();
+      const runs = await Promise.all(Array.from({ length: 300 }, (_, i) => f.run({ payload: `prompt ${i}` })));
+      for (const run of runs) assert.equal(run.completes.length, 1, JSON.stringify(run.errors[0]?.error ?? run.events.map((e) => e.kind)));
+      // The last status may wait its turn: a tenth of a second at most.
+      await new Promise((r) => setTimeout(r, 1000 / STATUS_PER_SECOND + 50));
+      const seconds = (Date.now() - started) / 1000;
+      // Two a message unpaced: 600 here, where Node-RED sends an open editor 1,000 a second at most.
+      const bound = STATUS_BURST + Math.ceil(seconds * STATUS_PER_SECOND) + 1;
+      assert.ok(f.statuses().length <= bound, `${f.statuses().length} statuses in ${seconds} s (at most ${bound})`);
+      assert.match(String(f.statuses().at(-1)?.text), /^create-completion\.status\.truncated/);
     });
   });
 

@@ -2,6 +2,7 @@ import type { Node } from 'node-red';
 import type { Accounting } from '../accounting/accounting';
 import { classify } from '../errors/classify';
 import { apiErrorOf } from '../errors/errors';
+import { StatusPace } from './status-pace';
 
 type Fill = 'red' | 'green' | 'yellow' | 'blue' | 'grey';
 type Translate = (key: string, values?: Record<string, string | number>) => string;
@@ -12,13 +13,18 @@ const TEXT_MAX = 60;
  * What a create-completion node shows under itself. Fixed texts go out as catalogue
  * keys, which the editor translates into its user's language; texts with numbers in
  * them are translated here, once per template (i18next costs microseconds a call).
+ * Statuses go out at a pace an open editor can take (status-pace.ts).
  */
 export class NodeStatus {
   private closed = false;
   /** Each template once translated, as its literal pieces with the places of its values (their index) between them. */
   private readonly templates = new Map<string, Array<string | number>>();
 
-  constructor(private readonly node: Node, private readonly translate: Translate) {}
+  private readonly pace: StatusPace<{ fill: Fill; shape: 'dot' | 'ring'; text: string }>;
+
+  constructor(private readonly node: Node, private readonly translate: Translate) {
+    this.pace = new StatusPace((status) => node.status(status));
+  }
 
   /** A text with values, e.g. "queued: 3": the template is looked up once, then filled. */
   private text(key: string, values: Record<string, string | number>): string {
@@ -38,7 +44,7 @@ export class NodeStatus {
   }
 
   private show(fill: Fill, shape: 'dot' | 'ring', text: string): void {
-    if (!this.closed) this.node.status({ fill, shape, text: text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX - 1)}…` : text });
+    if (!this.closed) this.pace.push({ fill, shape, text: text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX - 1)}…` : text });
   }
 
   /** A fixed text, as a key the editor translates. */
@@ -123,6 +129,7 @@ export class NodeStatus {
   /** Nothing after close: the node is going away. */
   close(): void {
     this.closed = true;
+    this.pace.stop();
     this.node.status({});
   }
 }
