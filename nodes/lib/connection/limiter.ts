@@ -34,19 +34,16 @@ export class Limiter {
    * given back with `leave()`, however the task ends.
    */
   enter(signal: CancelSignal, bytes = 0): Promise<void> | undefined {
-    if (!signal.aborted && this.active < this.maxActive && this.waiting.length === 0) {
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    if (!this.full) {
       this.active++;
       return undefined;
     }
-    return this.acquire(signal, bytes);
+    return this.wait(signal, bytes);
   }
 
-  private acquire(signal: CancelSignal, bytes: number): Promise<void> {
-    if (signal.aborted) return Promise.reject(abortError(signal));
-    if (this.active < this.maxActive && this.waiting.length === 0) {
-      this.active++;
-      return Promise.resolve();
-    }
+  /** A place in the queue, if it has room, until a slot frees or the signal aborts. */
+  private wait(signal: CancelSignal, bytes: number): Promise<void> {
     if (this.waiting.length >= this.maxWaiting) {
       return Promise.reject(
         new CompletionError('QUEUE_FULL', `queue full: ${this.active} requests in flight and ${this.waiting.length} waiting`),
