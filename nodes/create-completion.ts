@@ -10,8 +10,9 @@ import { buildRequest } from './lib/request/build-request';
 import { dialogDefaults, type DialogFields } from './lib/request/dialog-defaults';
 import { describeProblems } from './lib/request/validate';
 import { readsAsRequestJson } from './lib/request/json-text-payload';
+import { expectedChoices } from './lib/request/prompts';
 import { resultMessages, RESULT_FORMATS, type Message, type ResultFormat } from './lib/results/result-messages';
-import { expectedChoices, StreamMessages } from './lib/results/stream-messages';
+import { StreamMessages } from './lib/results/stream-messages';
 import { annotate } from './lib/results/annotate';
 import { REQUEST_FACTS, REQUEST_FACTS_SETTING } from './lib/editor-facts';
 

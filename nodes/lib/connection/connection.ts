@@ -8,7 +8,7 @@ import { attempt, type CompletionResponse, type OnEvent } from '../http/attempt'
 import { readBody } from '../http/read-body';
 import { decide } from '../http/retry-policy';
 import { Transport } from '../http/transport';
-import { promptsOf } from '../request/prompts';
+import { choicesPerPrompt, expectedChoices, promptsOf } from '../request/prompts';
 import { contextProblems, generationLimit } from '../tokens/context-guard';
 import { ContextLengths } from '../tokens/context-length';
 import { TokenCounter } from '../tokens/token-counter';
@@ -130,7 +130,7 @@ export class Connection {
     const { profile } = this.settings.kind;
     const answered = response.status >= 200 && response.status < 300;
     // llama.cpp's usage of a non-streamed answer covers its first task only: the node counts them all.
-    const firstTaskOnly = answered && profile.usage.firstTaskOnly === true && response.events === 0 && tasksOf(request) > 1;
+    const firstTaskOnly = answered && profile.usage.firstTaskOnly === true && response.events === 0 && expectedChoices(request) > 1;
     if (firstTaskOnly && !promptTokens) promptTokens = await this.countPromptsIfPossible(request, options.signal);
     const accounting = accountingOf(response, {
       startedAt, slotAt, streamed, prices: this.settings.prices, promptTokens,
@@ -151,7 +151,7 @@ export class Connection {
   private checkContextNow(request: Record<string, unknown>): number[] | undefined | typeof STILL_TO_COUNT {
     const needed = (this.settings.contextGuard || this.budget.active) && this.tokens.available;
     if (!needed) return undefined;
-    const model = typeof request.model === 'string' ? request.model : '';
+    const model = modelOf(request);
     const counts = this.tokens.countedNow(request.prompt, model);
     if (!counts) return STILL_TO_COUNT;
     if (this.settings.contextGuard) {
@@ -179,7 +179,7 @@ export class Connection {
   private async checkContext(request: Record<string, unknown>, signal: CancelSignal): Promise<number[] | undefined> {
     const needed = (this.settings.contextGuard || this.budget.active) && this.tokens.available;
     if (!needed) return undefined;
-    const model = typeof request.model === 'string' ? request.model : '';
+    const model = modelOf(request);
     let counts: number[];
     try {
       counts = await this.tokens.countPrompts(request.prompt, model, signal);
@@ -194,7 +194,7 @@ export class Connection {
   /** The model's context length, where the request may generate until it is full and the budget must know how far that is. */
   private contextForEstimate(request: Record<string, unknown>, signal: CancelSignal): Promise<number | undefined> | undefined {
     if (generationLimit(request, this.settings.kind.profile) !== 'context') return undefined;
-    const model = typeof request.model === 'string' ? request.model : '';
+    const model = modelOf(request);
     const known = this.contexts.now(model);
     return known.known ? Promise.resolve(known.length) : this.contexts.of(model, signal);
   }
@@ -205,7 +205,7 @@ export class Connection {
    */
   private estimate(request: Record<string, unknown>, promptTokens: number[] | undefined, contextLength: number | undefined): Spend {
     const prompt = promptTokens?.reduce((a, b) => a + b, 0) ?? 0;
-    const n = typeof request.n === 'number' ? request.n : 1;
+    const n = choicesPerPrompt(request);
     // Each prompt's tokens; 0 where they are not counted.
     const counts = promptTokens?.length ? promptTokens : promptsOf(request.prompt).map(() => 0);
     if (counts.length === 0) counts.push(0);
@@ -221,7 +221,7 @@ export class Connection {
   private async countPromptsIfPossible(request: Record<string, unknown>, signal: CancelSignal): Promise<number[] | undefined> {
     if (!this.tokens.available) return undefined;
     try {
-      return await this.tokens.countPrompts(request.prompt, typeof request.model === 'string' ? request.model : '', signal);
+      return await this.tokens.countPrompts(request.prompt, modelOf(request), signal);
     } catch {
       return undefined;
     }
@@ -242,7 +242,7 @@ export class Connection {
   private async countAnswer(response: CompletionResponse, request: Record<string, unknown>, promptTokens: number[], signal: CancelSignal): Promise<number | undefined> {
     const choices = (response.body as { choices?: unknown } | null)?.choices;
     if (!Array.isArray(choices)) return undefined;
-    const model = typeof request.model === 'string' ? request.model : '';
+    const model = modelOf(request);
     const maxTokens = typeof request.max_tokens === 'number' && request.max_tokens > 0 ? request.max_tokens : undefined;
     // Generation until the context is full (llama.cpp's blank or -1): a choice cut for its
     // length filled the context, which is exact where there is one prompt.
@@ -270,7 +270,7 @@ export class Connection {
     const { kind, apiVersion } = this.settings;
     const call = {
       path: kind.completionsPath(request.model, apiVersion), body, stream: request.stream === true,
-      usagePerChoice: kind.profile.usage.perChoiceWhenStreamed ? (typeof request.n === 'number' ? request.n : 1) : undefined,
+      usagePerChoice: kind.profile.usage.perChoiceWhenStreamed ? choicesPerPrompt(request) : undefined,
     };
     for (let tries = 1; ; tries++) {
       const outcome = await attempt(this.transport, this.settings, call, options.signal, options.onEvent);
@@ -346,7 +346,7 @@ function sleep(ms: number, signal: CancelSignal): Promise<void> {
   });
 }
 
-/** How many generations a request asks for: each prompt, n times. */
-function tasksOf(request: Record<string, unknown>): number {
-  return Math.max(1, promptsOf(request.prompt).length) * (typeof request.n === 'number' ? request.n : 1);
+/** The model a request names; '' where it names none (a server that answers with its loaded one). */
+function modelOf(request: Record<string, unknown>): string {
+  return typeof request.model === 'string' ? request.model : '';
 }

@@ -9,6 +9,16 @@ export function promptsOf(prompt: unknown): unknown[] {
   return prompt.some((p) => typeof p === 'number') ? [prompt] : prompt;
 }
 
+/** The choices a request asks for each prompt: its `n`, 1 where it gives none. */
+export function choicesPerPrompt(request: Record<string, unknown>): number {
+  return typeof request.n === 'number' && request.n > 0 ? request.n : 1;
+}
+
+/** How many choices a request asks for in all (what the server generates): `n` for each prompt of a batch. */
+export function expectedChoices(request: Record<string, unknown>): number {
+  return choicesPerPrompt(request) * Math.max(1, promptsOf(request.prompt).length);
+}
+
 /** What of one prompt is counted: its texts, each tokenized alone, and its token ids, one token each. */
 export interface PromptPieces {
   /** Each text, and whether it opens the prompt, which gives it the special tokens a prompt starts with (llama.cpp's BOS). */

@@ -1,7 +1,6 @@
 import type { CompletionResponse } from '../http/attempt';
 import { CompletionError } from '../errors/errors';
 import { choiceIndexProblem, choicesOf, envelopeOf, requireOk, textOf, withResponse, type Choice, type Message, type MessageSource, type ResultFormat } from './result-messages';
-import { promptsOf } from '../request/prompts';
 
 /**
  * The messages of one streamed completion: one per event as it arrives, then the
@@ -168,10 +167,4 @@ export class StreamMessages {
       return msg;
     });
   }
-}
-
-/** How many choices a request asks for: `n` for each prompt of a batch. */
-export function expectedChoices(request: Record<string, unknown>): number {
-  const n = typeof request.n === 'number' && request.n > 0 ? request.n : 1;
-  return n * Math.max(1, promptsOf(request.prompt).length);
 }
