@@ -117,7 +117,7 @@ function kindOf(profile: ServerProfile): ServerKind {
       : profile.id === 'azure-v1' ? () => '/openai/v1/models' : () => '/models',
     authHeaders: AUTH[profile.auth],
     gaps: (request) => [
-      ...rules.filter((rule) => applies(rule, request)).map((rule) => ({ field: rule.param, reason: `${(rule.subject ?? rule.param).slice(rule.param.length).trimStart()}${rule.subject !== rule.param ? ' ' : ''}is not for ${profile.label}, which ${rule.why}` })),
+      ...rules.filter((rule) => applies(rule, request)).map((rule) => ({ field: rule.param, reason: `${qualifierWords(rule)}is not for ${profile.label}, which ${rule.why}` })),
       ...ownParamGaps(profile, request),
     ],
     adapt: ADAPTERS[profile.id] ?? (() => {}),
@@ -145,4 +145,10 @@ export function serverKind(id: unknown): ServerKind {
   let kind = KINDS.get(profile);
   if (!kind) KINDS.set(profile, (kind = kindOf(profile)));
   return kind;
+}
+
+/** What the rule's subject says after its parameter's name (`= 0` of `max_tokens = 0`), and a space; nothing for any value. */
+function qualifierWords(rule: ServerRule): string {
+  const qualifier = (rule.subject ?? rule.param).slice(rule.param.length).trim();
+  return qualifier === '' ? '' : `${qualifier} `;
 }
