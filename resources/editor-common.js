@@ -141,18 +141,19 @@ var CreateCompletionEditor = (function () {
         if (url.username === "" && url.password === "") {
             return null;
         }
+        var username = percentDecoded(url.username);
+        var password = percentDecoded(url.password);
         // The userinfo runs to the last "@" before the path, query or fragment, as URLs are read.
         var userinfo = /^([A-Za-z][A-Za-z0-9+.\-]*:\/\/)[^\/?#\\]*@/.exec(typed);
         var rest;
         if (userinfo) {
             rest = userinfo[1] + typed.slice(userinfo[0].length);
         } else {
-            var bare = new URL(typed);
-            bare.username = "";
-            bare.password = "";
-            rest = bare.href;
+            url.username = "";
+            url.password = "";
+            rest = url.href;
         }
-        return { url: rest, username: percentDecoded(url.username), password: percentDecoded(url.password) };
+        return { url: rest, username: username, password: password };
     }
 
     /**
