@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { CONNECTION_FACTS } from '../../nodes/lib/editor-facts';
 import { startCompletionServer, type CompletionServer } from '../../demo-server/completion-server';
-import { closeDialog, deployAndReload, openEditor, openNodeDialog, publish, shootDialog, startEditorSession, type EditorSession } from '../support/browser-editor';
+import { closeConnectionDialog, closeDialog, deployAndReload, openEditor, openNodeDialog, publish, shootDialog, startEditorSession, type EditorSession } from '../support/browser-editor';
 import { completionFlow } from '../support/installed-node-red';
 
 const FAMILY_LABELS = [
@@ -207,8 +207,7 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
   it('adds the new connection', async function () {
     await page.selectOption('#node-config-input-serverKind', 'other');
     await page.fill('#node-config-input-baseUrl', session.server.url);
-    await page.click('#node-config-dialog-ok');
-    await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
+    await closeConnectionDialog(page, 'ok');
     await closeDialog(page, 'ok');
     const api = await page.evaluate(() => {
       const RED = (window as any).RED;
@@ -227,8 +226,7 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     assert.equal(await page.locator('#node-config-input-serverKind.input-error').count(), 0);
     // Saved before the context guard existed: on, as at runtime.
     assert.equal(await page.locator('#node-config-input-contextGuard').isChecked(), true);
-    await page.click('#node-config-dialog-cancel');
-    await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
+    await closeConnectionDialog(page);
     await closeDialog(page);
   });
 
@@ -267,8 +265,7 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
     const file = path.join(session.artifacts, 'connection-dialog.png');
     await shootDialog(session, page, '.cc-api-form', file);
     publish(file, 'connection-dialog.png');
-    await page.click('#node-config-dialog-cancel');
-    await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
+    await closeConnectionDialog(page);
     await closeDialog(page);
   });
 
@@ -290,8 +287,7 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
       await page.waitForSelector('#node-config-input-baseUrl', { state: 'visible' });
     }
     async function doneAndDeploy(): Promise<void> {
-      await page.click('#node-config-dialog-ok');
-      await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
+      await closeConnectionDialog(page, 'ok');
       await closeDialog(page, 'ok');
       await page.click('#red-ui-header-button-deploy');
       await page.locator('.red-ui-notification').filter({ hasText: /deployed/i }).first().waitFor({ state: 'visible' });
@@ -332,8 +328,7 @@ describe('completion-api dialog in a real browser (Chromium + playwright-core)',
       assert.equal(await page.inputValue('#node-config-input-username'), 'alice');
       assert.equal(await page.inputValue('#node-config-input-password'), '__PWRD__');
       assert.equal(await page.locator('#cc-userinfo-moved').isVisible(), false);
-      await page.click('#node-config-dialog-cancel');
-      await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
+      await closeConnectionDialog(page);
       await closeDialog(page);
     });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { completionFlow } from '../support/installed-node-red';
 import { readCatalog, lookup } from '../support/editor-files';
 import {
-  closeDialog, misalignedRows, nodeOnCanvas, openAllSections, openEditor, openNodeDialog, startEditorSession, type EditorSession,
+  closeConnectionDialog, closeDialog, misalignedRows, nodeOnCanvas, openAllSections, openEditor, openNodeDialog, startEditorSession, type EditorSession,
 } from '../support/browser-editor';
 import type { Page } from 'playwright-core';
 
@@ -77,8 +77,7 @@ describe('dialogs and status in a German and a Japanese editor (Chromium + playw
           ['self-hosted', 'hosted', 'legacy'].map((f) => lookup(catalog, `completion-api.family.${f}`)),
         );
         await page.screenshot({ path: `${session.artifacts}/connection-dialog-${lang}.png` });
-        await page.click('#node-config-dialog-cancel');
-        await page.waitForSelector('#node-config-input-serverKind', { state: 'detached' });
+        await closeConnectionDialog(page);
         await closeDialog(page);
       });
     });

@@ -118,6 +118,12 @@ export async function closeDialog(page: Page, how: 'cancel' | 'ok' = 'cancel', f
   await page.waitForSelector(field, { state: 'detached' });
 }
 
+/** Closes the open connection dialog (the config node's, over a node's) with Cancel (or Done) and waits until it is gone. */
+export async function closeConnectionDialog(page: Page, how: 'cancel' | 'ok' = 'cancel'): Promise<void> {
+  await page.click(how === 'ok' ? '#node-config-dialog-ok' : '#node-config-dialog-cancel');
+  await page.waitForSelector('#node-config-input-baseUrl', { state: 'detached' });
+}
+
 /** Replaces the workspace's flows with `flow` through the Admin API and reloads the editor. */
 export async function deployAndReload(session: EditorSession, flow: object[], credentials?: Record<string, Record<string, unknown>>, page = session.page): Promise<void> {
   await session.red.deployFlow(flow, credentials);
